@@ -1,0 +1,86 @@
+"""Test personas shared by every app's tests.
+
+Sales department (root) ── East team: alice (sales), bob (sales)
+                          carol manages the Sales department (sees East as a sub-team)
+West team: dave (sales) — the other team, who must get 404 on everything above
+admin: sees all
+"""
+
+import os
+
+os.environ.setdefault("TRADECRM_TESTING", "1")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def teams(db):
+    from tradecrm.accounts.models import Team
+
+    sales = Team.objects.create(name="Sales")
+    east = Team.objects.create(name="East", parent=sales)
+    west = Team.objects.create(name="West")
+    return {"sales": sales, "east": east, "west": west}
+
+
+def _user(username, role, team, **extra):
+    from tradecrm.accounts.models import User
+
+    u = User(username=username, role=role, team=team, first_name=username.capitalize(), **extra)
+    u.set_password("pw-" + username + "-12345")
+    u.save()
+    return u
+
+
+@pytest.fixture
+def alice(teams):
+    return _user("alice", "sales", teams["east"])
+
+
+@pytest.fixture
+def bob(teams):
+    return _user("bob", "sales", teams["east"])
+
+
+@pytest.fixture
+def carol(teams):
+    return _user("carol", "manager", teams["sales"])
+
+
+@pytest.fixture
+def dave(teams):
+    return _user("dave", "sales", teams["west"])
+
+
+@pytest.fixture
+def admin(teams):
+    return _user("admin", "admin", None, is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def make_company(alice):
+    from tradecrm.customers.services import company_create
+
+    def make(actor=None, **data):
+        data.setdefault("name", "Acme Imports LLC")
+        data.setdefault("country", "US")
+        return company_create(actor=actor or alice, data=data)
+
+    return make
+
+
+@pytest.fixture
+def client_for(client):
+    from django.test import Client
+
+    def login(user):
+        c = Client()
+        c.force_login(user)
+        return c
+
+    return login

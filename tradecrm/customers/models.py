@@ -1,0 +1,215 @@
+"""The customer archive (客户档案): Company, Contact, Tag."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from tradecrm.core.models import TimeStamped
+
+
+class BusinessType(models.TextChoices):
+    MANUFACTURER = "manufacturer", _("Manufacturer")
+    TRADER = "trader", _("Trading company")
+    IMPORTER = "importer", _("Importer")
+    WHOLESALER = "wholesaler", _("Wholesaler")
+    DISTRIBUTOR = "distributor", _("Distributor")
+    RETAILER = "retailer", _("Retailer")
+    AGENT = "agent", _("Agent")
+    PURCHASING_OFFICE = "purchasing_office", _("Purchasing office")
+    PROJECT_CONTRACTOR = "project_contractor", _("Project contractor")
+
+
+class Source(models.TextChoices):
+    TRADE_SHOW = "trade_show", _("Trade show")
+    CUSTOMS = "customs", _("Customs data")
+    B2B = "b2b", _("B2B platform")
+    WEBSITE = "website", _("Website")
+    REFERRAL = "referral", _("Referral")
+    SOCIAL = "social", _("Social media")
+    COLD = "cold", _("Cold outreach")
+    OTHER = "other", _("Other")
+
+
+class Status(models.TextChoices):
+    LEAD = "lead", _("Lead")
+    PROSPECT = "prospect", _("Prospect")
+    SAMPLE = "sample", _("Sample")
+    FIRST_ORDER = "first_order", _("First order")
+    REPEAT = "repeat", _("Repeat buyer")
+    DORMANT = "dormant", _("Dormant")
+    LOST = "lost", _("Lost")
+
+
+class CompanySize(models.TextChoices):
+    XS = "1-10", _("1–10 employees")
+    S = "11-50", _("11–50 employees")
+    M = "51-200", _("51–200 employees")
+    L = "201-1000", _("201–1,000 employees")
+    XL = "1000+", _("More than 1,000 employees")
+
+
+class PurchaseBand(models.TextChoices):
+    LT50K = "<50k", _("Under USD 50k a year")
+    K200 = "50k-200k", _("USD 50k–200k a year")
+    M1 = "200k-1m", _("USD 200k–1M a year")
+    M5 = "1m-5m", _("USD 1M–5M a year")
+    GT5M = ">5m", _("Over USD 5M a year")
+
+
+class CreditRating(models.TextChoices):
+    UNRATED = "", _("Not rated")
+    A = "A", _("A · excellent")
+    B = "B", _("B · good")
+    C = "C", _("C · fair")
+    D = "D", _("D · poor")
+
+
+class Seniority(models.TextChoices):
+    OWNER = "owner", _("Owner / executive")
+    DIRECTOR = "director", _("Director")
+    MANAGER = "manager", _("Manager")
+    STAFF = "staff", _("Staff")
+    OTHER = "other", _("Other")
+
+
+class Tag(TimeStamped):
+    name = models.CharField(_("name"), max_length=50)
+    color = models.CharField(_("colour"), max_length=7, default="#206bc4")
+    team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="tags",
+                             verbose_name=_("team"), help_text=_("Empty: shared by all teams."))
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "name"], name="tag_unique_name_per_team",
+                                    nulls_distinct=False),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Company(TimeStamped):
+    """A customer (or prospect) company. `version` guards concurrent edits; `search_text` is the
+    lower-cased text that free-text search indexes (FTS5 trigram on SQLite, pg_trgm on PostgreSQL)."""
+
+    name = models.CharField(_("company name"), max_length=255)
+    name_local = models.CharField(_("local-language name"), max_length=255, blank=True)
+    country = models.CharField(_("country"), max_length=2, blank=True)
+    city = models.CharField(_("city"), max_length=120, blank=True)
+    address = models.TextField(_("address"), blank=True)
+    website = models.CharField(_("website"), max_length=255, blank=True)
+    email = models.CharField(_("email"), max_length=254, blank=True)
+    email_domains = models.JSONField(_("email domains"), default=list, blank=True)
+    phones = models.JSONField(_("phones"), default=list, blank=True)
+    industry = models.CharField(_("industry"), max_length=120, blank=True)
+    business_type = models.CharField(_("business type"), max_length=24, choices=BusinessType.choices, blank=True)
+    company_size = models.CharField(_("company size"), max_length=10, choices=CompanySize.choices, blank=True)
+    annual_purchase = models.CharField(_("annual purchase"), max_length=10, choices=PurchaseBand.choices, blank=True)
+    main_products = models.TextField(_("main products"), blank=True)
+    hs_codes = models.JSONField(_("HS codes of interest"), default=list, blank=True)
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices, blank=True)
+    source_detail = models.CharField(_("source detail"), max_length=255, blank=True)
+    timezone = models.CharField(_("time zone"), max_length=64, blank=True)
+    office_start = models.TimeField(_("office opens"), null=True, blank=True)
+    office_end = models.TimeField(_("office closes"), null=True, blank=True)
+    preferred_language = models.CharField(_("preferred language"), max_length=8, blank=True)
+    currency = models.CharField(_("settlement currency"), max_length=3, blank=True)
+    credit_rating = models.CharField(_("credit rating"), max_length=1, choices=CreditRating.choices, blank=True)
+    cooperation_since = models.DateField(_("cooperating since"), null=True, blank=True)
+    status = models.CharField(_("lifecycle status"), max_length=16, choices=Status.choices, default=Status.LEAD)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="owned_companies", verbose_name=_("owner"))
+    team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="companies", verbose_name=_("team"))
+    notes = models.TextField(_("notes"), blank=True)
+    tags = models.ManyToManyField(Tag, through="CompanyTag", related_name="companies", blank=True)
+    followers = models.ManyToManyField(settings.AUTH_USER_MODEL, through="CompanyFollower",
+                                       related_name="followed_companies", blank=True)
+    search_text = models.TextField(default="", editable=False)
+    version = models.PositiveIntegerField(default=1)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    class Meta:
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
+        indexes = [
+            models.Index(fields=["updated_at", "id"], name="company_updated_idx"),
+            models.Index(fields=["created_at", "id"], name="company_created_idx"),
+            models.Index(fields=["name", "id"], name="company_name_idx"),
+            models.Index(fields=["owner", "updated_at", "id"], name="company_owner_idx"),
+            models.Index(fields=["team", "updated_at", "id"], name="company_team_idx"),
+            models.Index(fields=["country", "updated_at", "id"], name="company_country_idx"),
+            models.Index(fields=["status", "updated_at", "id"], name="company_status_idx"),
+            models.Index(fields=["source", "updated_at", "id"], name="company_source_idx"),
+            models.Index(fields=["business_type", "updated_at", "id"], name="company_btype_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CompanyFollower(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.CASCADE)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["company", "user"], name="company_follower_unique")]
+        indexes = [models.Index(fields=["user", "company"], name="follower_user_idx")]
+
+
+class CompanyTag(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.CASCADE)
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["company", "tag"], name="company_tag_unique")]
+        indexes = [models.Index(fields=["tag", "company"], name="companytag_tag_idx")]
+
+
+class Contact(TimeStamped):
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="contacts",
+                                verbose_name=_("company"))
+    first_name = models.CharField(_("first name"), max_length=120, blank=True)
+    last_name = models.CharField(_("last name"), max_length=120, blank=True)
+    name_local = models.CharField(_("name in local script"), max_length=120, blank=True)
+    title = models.CharField(_("job title"), max_length=120, blank=True)
+    seniority = models.CharField(_("seniority"), max_length=12, choices=Seniority.choices, blank=True)
+    emails = models.JSONField(_("emails"), default=list, blank=True)
+    phones = models.JSONField(_("phones"), default=list, blank=True)
+    email = models.CharField(_("primary email"), max_length=254, blank=True, db_index=True, editable=False)
+    whatsapp = models.CharField(_("WhatsApp"), max_length=32, blank=True)
+    wechat = models.CharField(_("WeChat"), max_length=64, blank=True)
+    linkedin = models.CharField(_("LinkedIn"), max_length=255, blank=True)
+    skype = models.CharField(_("Skype"), max_length=64, blank=True)
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    is_primary = models.BooleanField(_("primary contact"), default=False)
+    preferred_language = models.CharField(_("preferred language"), max_length=8, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    search_text = models.TextField(default="", editable=False)
+    version = models.PositiveIntegerField(default=1)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        indexes = [models.Index(fields=["company", "is_primary"], name="contact_company_idx")]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        name = " ".join(p for p in (self.first_name, self.last_name) if p)
+        return name or self.name_local or self.email

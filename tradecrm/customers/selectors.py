@@ -1,0 +1,156 @@
+"""Reads of the customer archive, always scoped to the user."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.http import Http404
+
+from tradecrm.accounts.access import scope_companies, tag_visibility_q
+from tradecrm.core.paging import Sort, keyset_page
+from tradecrm.core.search import apply_search
+
+from .models import Company, CompanyTag, Contact, Tag
+
+COMPANY_SORTS = {
+    "-updated_at": Sort("updated_at", True, "datetime"),
+    "updated_at": Sort("updated_at", False, "datetime"),
+    "-created_at": Sort("created_at", True, "datetime"),
+    "created_at": Sort("created_at", False, "datetime"),
+    "name": Sort("name", False),
+    "-name": Sort("name", True),
+}
+COMPANY_LIST_FIELDS = (
+    "id", "name", "name_local", "country", "city", "status", "business_type", "source", "email", "phones",
+    "owner_id", "owner__username", "owner__first_name", "owner__last_name", "timezone", "updated_at", "created_at",
+    "version",
+)
+
+
+@dataclass
+class CompanyFilters:
+    q: str = ""
+    country: str = ""
+    owner: int | None = None
+    tag: int | None = None
+    source: str = ""
+    status: str = ""
+    business_type: str = ""
+    sort: str = "-updated_at"
+    extra: dict = field(default_factory=dict)
+
+
+def company_get_for_user(user, company_id) -> Company:
+    try:
+        company_id = int(company_id)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    qs = scope_companies(Company.objects.select_related("owner", "team", "updated_by"), user)
+    try:
+        return qs.get(pk=company_id)
+    except Company.DoesNotExist:
+        raise Http404 from None
+
+
+def companies_for_user(user):
+    return scope_companies(Company.objects.all(), user)
+
+
+def company_filter(user, f: CompanyFilters):
+    qs = companies_for_user(user)
+    if f.country:
+        qs = qs.filter(country=f.country.upper())
+    if f.owner:
+        qs = qs.filter(owner_id=f.owner)
+    if f.source:
+        qs = qs.filter(source=f.source)
+    if f.status:
+        qs = qs.filter(status=f.status)
+    if f.business_type:
+        qs = qs.filter(business_type=f.business_type)
+    if f.tag:
+        qs = qs.filter(id__in=CompanyTag.objects.filter(tag_id=f.tag).values("company_id"))
+    if f.q:
+        qs = apply_search(qs, f.q)
+    return qs
+
+
+def company_list(user, f: CompanyFilters, *, cursor: str | None = None, limit: int = 50):
+    """One page of companies as dicts, with their tags; (rows, next_cursor, prev_cursor)."""
+    sort = COMPANY_SORTS.get(f.sort, COMPANY_SORTS["-updated_at"])
+    rows, nxt, prev = keyset_page(company_filter(user, f), sort, cursor, limit, COMPANY_LIST_FIELDS)
+    attach_tags(rows)
+    return rows, nxt, prev
+
+
+def attach_tags(rows: list[dict]) -> None:
+    ids = [r["id"] for r in rows]
+    by_company: dict[int, list[dict]] = {i: [] for i in ids}
+    if ids:
+        for ct in CompanyTag.objects.filter(company_id__in=ids).values("company_id", "tag_id", "tag__name", "tag__color"):
+            by_company[ct["company_id"]].append({"id": ct["tag_id"], "name": ct["tag__name"], "color": ct["tag__color"]})
+    for r in rows:
+        r["tags"] = sorted(by_company[r["id"]], key=lambda t: t["name"])
+
+
+def company_tags(company: Company) -> list[Tag]:
+    return list(Tag.objects.filter(companytag__company=company).order_by("name"))
+
+
+def contacts_for_user(user):
+    return Contact.objects.filter(company__in=companies_for_user(user).values("id"))
+
+
+def contact_get_for_user(user, contact_id) -> Contact:
+    try:
+        contact_id = int(contact_id)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    qs = Contact.objects.select_related("company", "updated_by").filter(pk=contact_id)
+    contact = qs.first()
+    if contact is None:
+        raise Http404
+    # visibility follows the company
+    company_get_for_user(user, contact.company_id)
+    return contact
+
+
+CONTACT_SORTS = {"-updated_at": Sort("updated_at", True, "datetime"), "updated_at": Sort("updated_at", False, "datetime")}
+CONTACT_LIST_FIELDS = (
+    "id", "company_id", "company__name", "first_name", "last_name", "name_local", "title", "seniority", "emails",
+    "phones", "whatsapp", "wechat", "linkedin", "skype", "birthday", "is_primary", "preferred_language", "notes",
+    "version", "created_at", "updated_at",
+)
+
+
+def contact_list(user, *, company_id: int | None = None, q: str = "", sort: str = "-updated_at",
+                 cursor: str | None = None, limit: int = 50):
+    if company_id is not None:
+        company = company_get_for_user(user, company_id)
+        qs = Contact.objects.filter(company=company)
+    else:
+        qs = contacts_for_user(user)
+    if q:
+        qs = apply_search(qs, q)
+    return keyset_page(qs, CONTACT_SORTS.get(sort, CONTACT_SORTS["-updated_at"]), cursor, limit, CONTACT_LIST_FIELDS)
+
+
+def company_contacts(company: Company) -> list[Contact]:
+    return list(Contact.objects.filter(company=company).order_by("-is_primary", "last_name", "first_name", "id"))
+
+
+def tags_for_user(user):
+    qs = Tag.objects.all()
+    q = tag_visibility_q(user)
+    return qs if q is None else qs.filter(q)
+
+
+def tag_get_for_user(user, tag_id) -> Tag:
+    try:
+        return tags_for_user(user).get(pk=int(tag_id))
+    except (Tag.DoesNotExist, TypeError, ValueError):
+        raise Http404 from None
+
+
+def tag_list(user) -> list[Tag]:
+    return list(tags_for_user(user).order_by("name"))
