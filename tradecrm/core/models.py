@@ -7,3 +7,9 @@ class TimeStamped(models.Model):
 
     class Meta:
         abstract = True
+
+
+class WorkerHeartbeat(models.Model):
+    """Single row touched every minute by the background worker, so the app can tell it runs."""
+
+    seen_at = models.DateTimeField()

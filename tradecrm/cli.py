@@ -1,0 +1,28 @@
+"""`tradecrm` console script: the project's management commands under one name.
+
+    tradecrm run [--host H] [--port P]      web server + background worker
+    tradecrm createuser --username U --role admin|manager|sales [--team T]
+    tradecrm token create USERNAME          prints the new API token on the last line
+    tradecrm demo --companies N             realistic demo data
+    tradecrm <any Django management command>
+"""
+
+import os
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv if argv is None else argv)
+    root = Path(__file__).resolve().parent.parent
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    from django.core.management import execute_from_command_line
+
+    argv[0] = "tradecrm"
+    execute_from_command_line(argv)
+
+
+if __name__ == "__main__":
+    main()
