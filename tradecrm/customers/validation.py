@@ -190,7 +190,7 @@ def _users(data: dict, errors: Errors, field: str, out: dict) -> None:
     ids = as_list(raw) if not isinstance(raw, list) else raw
     try:
         ids = sorted({int(i) for i in ids})
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         errors.add(field, _("Enter user ids."))
         return
     found = set(get_user_model().objects.filter(id__in=ids, is_active=True).values_list("id", flat=True))
@@ -254,7 +254,7 @@ def clean_company(data: dict, *, actor, partial: bool = False) -> dict:
     if "owner" in data and data["owner"] not in (None, ""):
         try:
             owner = get_user_model().objects.get(pk=int(data["owner"]), is_active=True)
-        except (ValueError, TypeError, get_user_model().DoesNotExist):
+        except (ValueError, TypeError, OverflowError, get_user_model().DoesNotExist):
             errors.add("owner", _("No active user with id %(ids)s.") % {"ids": data["owner"]})
         else:
             msg = assignable_owner_error(actor, owner)
@@ -269,7 +269,7 @@ def clean_company(data: dict, *, actor, partial: bool = False) -> dict:
 def clean_tag_ids(raw, *, actor, errors: Errors) -> list[int]:
     try:
         ids = sorted({int(i) for i in (as_list(raw) if not isinstance(raw, list) else raw)})
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         errors.add("tags", _("Enter tag ids."))
         return []
     qs = Tag.objects.filter(id__in=ids)
