@@ -11,8 +11,9 @@ def test_changes_are_audited_with_before_and_after(alice, make_company):
     events = list(AuditEvent.objects.filter(object_id=c.pk, object_type="customers.company").order_by("id"))
     assert [e.action for e in events] == ["company.create", "company.update"]
     assert events[1].changes == {"city": ["Boston", "Denver"]} and events[1].actor == alice
+    pk = c.pk
     company_delete(actor=alice, company=c)
-    assert AuditEvent.objects.filter(action="company.delete", object_id=c.pk).exists()
+    assert AuditEvent.objects.filter(action="company.delete", object_id=pk).exists()
 
 
 def test_failed_change_leaves_no_audit_and_no_row(alice, make_company):
