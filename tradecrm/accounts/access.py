@@ -17,10 +17,16 @@ def visible_team_ids(user: User) -> list[int] | None:
     """Team ids whose customers the user sees as a manager; None means all (admin)."""
     if user.is_admin:
         return None
+    # Remembered on the user object: one request asks several times (list, filters, tags).
+    cached = getattr(user, "_visible_team_ids", None)
+    if cached is not None:
+        return cached
+    ids: list[int] = []
     if user.role == Role.MANAGER and user.team_id:
         team = Team.objects.only("path").get(pk=user.team_id)
-        return team.subtree_ids()
-    return []
+        ids = team.subtree_ids()
+    user._visible_team_ids = ids
+    return ids
 
 
 def company_visibility_q(user: User, prefix: str = "") -> Q | None:

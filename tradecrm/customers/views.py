@@ -1,0 +1,459 @@
+"""HTML views of the customer archive. Thin: parse the request, call a selector or a service,
+render. Every object is loaded through a `*_get_for_user` helper, so "missing" and "not yours"
+are the same 404."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.http import HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.http import urlencode
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from tradecrm.accounts.access import visible_team_ids
+from tradecrm.accounts.models import User
+from tradecrm.core import geo
+from tradecrm.core.errors import ConcurrentEditError
+from tradecrm.core.paging import BadCursor
+from tradecrm.core.phones import display_phone
+
+from . import selectors, services
+from .forms import CompanyForm, ContactForm, TagForm
+from .models import BusinessType, CompanySize, CreditRating, PurchaseBand, Seniority, Source, Status
+from .widgets import options_html
+
+
+def _sort_choices():
+    return [
+        ("-updated_at", _("Recently updated")),
+        ("updated_at", _("Least recently updated")),
+        ("-created_at", _("Newest first")),
+        ("created_at", _("Oldest first")),
+        ("name", _("Name A–Z")),
+        ("-name", _("Name Z–A")),
+    ]
+
+
+def _user_tz(user) -> ZoneInfo:
+    try:
+        return ZoneInfo(user.timezone or "UTC")
+    except (KeyError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+def _concurrent_message(user, exc: ConcurrentEditError) -> str:
+    at = timezone.localtime(exc.at, _user_tz(user)).strftime("%Y-%m-%d %H:%M") if exc.at else "?"
+    by = exc.by if exc.by and exc.by != "?" else _("someone else")
+    return _(
+        "This record was changed by %(by)s at %(at)s while you were editing. Your changes were not saved: "
+        "reload the page to see the current version, then make your change again."
+    ) % {"by": by, "at": at}
+
+
+# --- company list -------------------------------------------------------------------------------
+
+
+def _filter_owner_choices(user) -> list[tuple[str, str]]:
+    qs = User.objects.filter(is_active=True)
+    if not user.is_admin:
+        team_ids = list(visible_team_ids(user) or [])
+        if user.team_id:
+            team_ids.append(user.team_id)
+        qs = qs.filter(Q(team_id__in=team_ids) | Q(pk=user.pk))
+    rows = qs.order_by("first_name", "username").values_list("id", "username", "first_name", "last_name")
+    return [(str(i), f"{f} {la}".strip() or un) for i, un, f, la in rows]
+
+
+@login_required
+def company_list(request):
+    user = request.user
+    lang = get_language() or "en"
+    g = request.GET
+    filters = selectors.CompanyFilters(
+        q=g.get("q", "").strip()[:200],
+        country=g.get("country", "")[:2],
+        owner=_int_or_none(g.get("owner")),
+        tag=_int_or_none(g.get("tag")),
+        source=g.get("source", "")[:16],
+        status=g.get("status", "")[:16],
+        business_type=g.get("business_type", "")[:24],
+        sort=g.get("sort") if g.get("sort") in selectors.COMPANY_SORTS else "-updated_at",
+    )
+    cursor = g.get("cursor") or None
+    try:
+        rows, next_cursor, prev_cursor = selectors.company_list(user, filters, cursor=cursor, limit=50)
+    except BadCursor:
+        rows, next_cursor, prev_cursor = selectors.company_list(user, filters, limit=50)
+        cursor = None
+
+    # Labels are looked up once per request, not per row: the page must stay cheap at 50 rows.
+    countries = dict(geo.country_choices(lang))
+    statuses = {k: str(v) for k, v in Status.choices}
+    btypes = {k: str(v) for k, v in BusinessType.choices}
+    tz = _user_tz(user)
+    base = reverse("customers:company_list")
+    for r in rows:
+        r["url"] = f"{base}{r['id']}/"
+        r["country_name"] = countries.get(r["country"], r["country"])
+        r["status_label"] = statuses.get(r["status"], r["status"])
+        r["btype_label"] = btypes.get(r["business_type"], "")
+        r["owner_name"] = (
+            f"{r['owner__first_name']} {r['owner__last_name']}".strip() or r["owner__username"] or ""
+        )
+        r["updated"] = r["updated_at"].astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+    params = {
+        k: v
+        for k, v in (
+            ("q", filters.q),
+            ("country", filters.country),
+            ("owner", filters.owner or ""),
+            ("tag", filters.tag or ""),
+            ("source", filters.source),
+            ("status", filters.status),
+            ("business_type", filters.business_type),
+        )
+        if v
+    }
+    if filters.sort != "-updated_at":
+        params["sort"] = filters.sort
+    page_url = lambda c: f"{base}?{urlencode({**params, 'cursor': c})}"  # noqa: E731
+    ctx = {
+        "nav": "customers",
+        "rows": rows,
+        "filters": filters,
+        "filtered": bool(params.keys() - {"sort"}),
+        "next_url": page_url(next_cursor) if next_cursor else "",
+        "prev_url": page_url(prev_cursor) if prev_cursor else "",
+        "first_url": f"{base}?{urlencode(params)}" if cursor else "",
+    }
+    if request.htmx and not request.htmx.boosted:
+        response = render(request, "customers/_company_results.html", ctx)
+    else:
+        tags = selectors.tags_for_user(user).order_by("name").values_list("id", "name")
+        ctx["opts"] = {
+            "country": options_html(geo.country_choices(lang), filters.country, ("country", lang)),
+            "owner": options_html(_filter_owner_choices(user), str(filters.owner or "")),
+            "tag": options_html([(str(i), n) for i, n in tags], str(filters.tag or "")),
+            "source": options_html(Source.choices, filters.source, ("source", lang)),
+            "status": options_html(Status.choices, filters.status, ("status", lang)),
+            "business_type": options_html(BusinessType.choices, filters.business_type, ("btype", lang)),
+            "sort": options_html(_sort_choices(), filters.sort, ("sort", lang)),
+        }
+        response = render(request, "customers/company_list.html", ctx)
+    response["Vary"] = "HX-Request, Cookie"
+    return response
+
+
+# --- company detail -----------------------------------------------------------------------------
+
+
+def _label(choices, value) -> str:
+    return str(dict(choices).get(value, value or ""))
+
+
+def _clock(moment) -> dict:
+    # Formatted here, not with the |date filter, which would convert to the viewer's time zone.
+    return {"time": moment.strftime("%H:%M"), "day": date_format(moment, "D")}
+
+
+@login_required
+def company_detail(request, pk: int):
+    user = request.user
+    company = selectors.company_get_for_user(user, pk)
+    lang = get_language() or "en"
+    contacts = selectors.company_contacts(company)
+    for c in contacts:
+        c.phones_display = [display_phone(p) for p in c.phones]
+        c.whatsapp_display = display_phone(c.whatsapp) if c.whatsapp.startswith("+") else c.whatsapp
+        c.seniority_label = _label(Seniority.choices, c.seniority)
+        c.language_label = _label(geo.language_choices(lang), c.preferred_language)
+    office = geo.office_state(company.timezone, company.country, company.office_start, company.office_end)
+    if office:
+        office.update(_clock(office["local"]))
+    mine = geo.local_now(user.timezone) if user.timezone else None
+    currencies = dict(geo.currency_choices(lang))
+    ctx = {
+        "nav": "customers",
+        "company": company,
+        "tags": selectors.company_tags(company),
+        "can_delete": _can_delete_company(user, company),
+        "contacts": contacts,
+        "followers": list(company.followers.all().only("id", "username", "first_name", "last_name")),
+        "office": office,
+        "my_time": _clock(mine) if mine else None,
+        "phones": [display_phone(p) for p in company.phones],
+        "country_name": geo.country_name(company.country, lang),
+        "currency_label": currencies.get(company.currency, company.currency),
+        "language_label": _label(geo.language_choices(lang), company.preferred_language),
+        "labels": {
+            "business_type": _label(BusinessType.choices, company.business_type),
+            "company_size": _label(CompanySize.choices, company.company_size),
+            "annual_purchase": _label(PurchaseBand.choices, company.annual_purchase),
+            "source": _label(Source.choices, company.source),
+            "status": _label(Status.choices, company.status),
+            "credit_rating": _label(CreditRating.choices, company.credit_rating)
+            if company.credit_rating
+            else "",
+        },
+    }
+    return render(request, "customers/company_detail.html", ctx)
+
+
+# --- company create / edit / delete -------------------------------------------------------------
+
+
+def _can_delete_company(user, company) -> bool:
+    """Followers may edit but not delete: the archive must outlive a rep's mistakes."""
+    return user.is_admin or user.is_manager or company.owner_id == user.id
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def company_create(request):
+    user = request.user
+    form = CompanyForm(request.POST or None, user=user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            company = services.company_create(actor=user, data=form.service_data())
+        except ValidationError as exc:
+            form.apply_errors(exc)
+        else:
+            messages.success(request, _("Customer “%(name)s” created.") % {"name": company.name})
+            return redirect("customers:company_detail", pk=company.pk)
+    return render(
+        request,
+        "customers/company_form.html",
+        {"nav": "customers", "form": form, "company": None},
+        status=422 if form.errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def company_edit(request, pk: int):
+    user = request.user
+    company = selectors.company_get_for_user(user, pk)
+    form = CompanyForm(request.POST or None, user=user, company=company)
+    stale = False
+    if request.method == "POST" and form.is_valid():
+        version = form.cleaned_data.get("version") or 0
+        try:
+            services.company_update(actor=user, company=company, version=version, data=form.service_data())
+        except ValidationError as exc:
+            form.apply_errors(exc)
+        except ConcurrentEditError as exc:
+            form.add_error(None, _concurrent_message(user, exc))
+            stale = True
+        else:
+            messages.success(request, _("Customer “%(name)s” saved.") % {"name": company.name})
+            return redirect("customers:company_detail", pk=company.pk)
+    ctx = {"nav": "customers", "form": form, "company": company, "stale": stale}
+    return render(
+        request, "customers/company_form.html", ctx, status=(409 if stale else 422) if form.errors else 200
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def company_delete(request, pk: int):
+    company = selectors.company_get_for_user(request.user, pk)
+    if not _can_delete_company(request.user, company):
+        raise PermissionDenied(_("Only the owner, a manager or an administrator may delete a customer."))
+    if request.method == "POST":
+        name = company.name
+        services.company_delete(actor=request.user, company=company)
+        messages.success(request, _("Customer “%(name)s” deleted.") % {"name": name})
+        return redirect("customers:company_list")
+    return render(
+        request,
+        "customers/confirm_delete.html",
+        {
+            "nav": "customers",
+            "title": _("Delete customer"),
+            "question": _("Delete the customer “%(name)s” with its contacts? This cannot be undone.")
+            % {"name": company.name},
+            "cancel_url": reverse("customers:company_detail", args=[company.pk]),
+        },
+    )
+
+
+# --- contacts -----------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contact_create(request, company_pk: int):
+    company = selectors.company_get_for_user(request.user, company_pk)
+    form = ContactForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            contact = services.contact_create(actor=request.user, company=company, data=form.service_data())
+        except ValidationError as exc:
+            form.apply_errors(exc)
+        else:
+            messages.success(request, _("Contact “%(name)s” added.") % {"name": contact.full_name})
+            return redirect("customers:company_detail", pk=company.pk)
+    return render(
+        request,
+        "customers/contact_form.html",
+        {"nav": "customers", "form": form, "company": company, "contact": None},
+        status=422 if form.errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contact_edit(request, pk: int):
+    contact = selectors.contact_get_for_user(request.user, pk)
+    form = ContactForm(request.POST or None, contact=contact)
+    stale = False
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.contact_update(
+                actor=request.user,
+                contact=contact,
+                version=form.cleaned_data.get("version") or 0,
+                data=form.service_data(),
+            )
+        except ValidationError as exc:
+            form.apply_errors(exc)
+        except ConcurrentEditError as exc:
+            form.add_error(None, _concurrent_message(request.user, exc))
+            stale = True
+        else:
+            messages.success(request, _("Contact “%(name)s” saved.") % {"name": contact.full_name})
+            return redirect("customers:company_detail", pk=contact.company_id)
+    ctx = {"nav": "customers", "form": form, "company": contact.company, "contact": contact, "stale": stale}
+    return render(
+        request, "customers/contact_form.html", ctx, status=(409 if stale else 422) if form.errors else 200
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contact_delete(request, pk: int):
+    contact = selectors.contact_get_for_user(request.user, pk)
+    if request.method == "POST":
+        services.contact_delete(actor=request.user, contact=contact)
+        messages.success(request, _("Contact “%(name)s” deleted.") % {"name": contact.full_name})
+        return redirect("customers:company_detail", pk=contact.company_id)
+    return render(
+        request,
+        "customers/confirm_delete.html",
+        {
+            "nav": "customers",
+            "title": _("Delete contact"),
+            "question": _("Delete the contact “%(name)s” of %(company)s?")
+            % {"name": contact.full_name, "company": contact.company.name},
+            "cancel_url": reverse("customers:company_detail", args=[contact.company_id]),
+        },
+    )
+
+
+# --- tags ---------------------------------------------------------------------------------------
+
+
+def _editable_tag(user, pk: int):
+    tag = selectors.tag_get_for_user(user, pk)
+    if tag.team_id is None and not user.is_admin:
+        raise PermissionDenied(_("Only an administrator may change tags shared by all teams."))
+    return tag
+
+
+@login_required
+def tag_list(request):
+    tags = list(selectors.tags_for_user(request.user).select_related("team").order_by("name"))
+    return render(request, "customers/tag_list.html", {"nav": "tags", "tags": tags})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def tag_create(request):
+    form = TagForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            tag = services.tag_create(actor=request.user, data=form.service_data())
+        except ValidationError as exc:
+            form.apply_errors(exc)
+        else:
+            messages.success(request, _("Tag “%(name)s” created.") % {"name": tag.name})
+            return redirect("customers:tag_list")
+    return render(
+        request,
+        "customers/tag_form.html",
+        {"nav": "tags", "form": form, "tag": None},
+        status=422 if form.errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def tag_edit(request, pk: int):
+    tag = _editable_tag(request.user, pk)
+    form = TagForm(request.POST or None, user=request.user, tag=tag)
+    stale = False
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.tag_update(
+                actor=request.user,
+                tag=tag,
+                version=form.cleaned_data.get("version") or 0,
+                data=form.service_data(),
+            )
+        except ValidationError as exc:
+            form.apply_errors(exc)
+        except ConcurrentEditError as exc:
+            form.add_error(None, _concurrent_message(request.user, exc))
+            stale = True
+        else:
+            messages.success(request, _("Tag “%(name)s” saved.") % {"name": tag.name})
+            return redirect("customers:tag_list")
+    return render(
+        request,
+        "customers/tag_form.html",
+        {"nav": "tags", "form": form, "tag": tag, "stale": stale},
+        status=(409 if stale else 422) if form.errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def tag_delete(request, pk: int):
+    tag = _editable_tag(request.user, pk)
+    if request.method == "POST":
+        services.tag_delete(actor=request.user, tag=tag)
+        messages.success(request, _("Tag “%(name)s” deleted.") % {"name": tag.name})
+        return redirect("customers:tag_list")
+    return render(
+        request,
+        "customers/confirm_delete.html",
+        {
+            "nav": "tags",
+            "title": _("Delete tag"),
+            "question": _("Delete the tag “%(name)s”? It is removed from every customer that has it.")
+            % {"name": tag.name},
+            "cancel_url": reverse("customers:tag_list"),
+        },
+    )
+
+
+def home(request):
+    return HttpResponseRedirect(reverse("customers:company_list"))
