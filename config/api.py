@@ -1,2 +1,45 @@
-from ninja import NinjaAPI
-api = NinjaAPI()
+"""The REST API, v1: one NinjaAPI mounted at /api/v1/ with OpenAPI at /api/v1/openapi.json.
+
+Callers authenticate with `Authorization: Bearer <token>` (`tradecrm token create USERNAME`) or,
+from the web UI, with the signed-in session plus its CSRF token.
+"""
+
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from ninja.errors import HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from tradecrm.accounts.auth import api_auth
+from tradecrm.core import api as core_api
+from tradecrm.core.errors import ConcurrentEditError
+from tradecrm.core.paging import BadCursor
+from tradecrm.customers import api as customers_api
+
+api = core_api.TradeCRMAPI(
+    title="TradeCRM API",
+    version="1",
+    description=(
+        "The customer archive of TradeCRM: companies, contacts and tags.\n\n"
+        "Authenticate with `Authorization: Bearer <token>` (create one with `tradecrm token create USERNAME`). "
+        "You see exactly what you see in the web UI. Lists use keyset pagination: follow `next_cursor`. "
+        "Changes need the `version` you last read (in the body or as `If-Match`); a stale one gets 409. "
+        "Validation errors are 422 with `detail: [{field, message}]`, in your language."
+    ),
+    auth=api_auth,
+    renderer=core_api.ORJSONRenderer(),
+    parser=core_api.ORJSONParser(),
+)
+
+api.add_exception_handler(NinjaValidationError, core_api.on_ninja_validation_error)
+api.add_exception_handler(DjangoValidationError, core_api.on_service_validation_error)
+api.add_exception_handler(ConcurrentEditError, core_api.on_conflict)
+api.add_exception_handler(Http404, core_api.on_not_found)
+api.add_exception_handler(PermissionDenied, core_api.on_permission_denied)
+api.add_exception_handler(BadCursor, core_api.on_bad_cursor)
+api.add_exception_handler(RequestDataTooBig, core_api.on_too_big)
+api.add_exception_handler(HttpError, core_api.on_http_error)
+
+api.add_router("/companies", customers_api.companies)
+api.add_router("/contacts", customers_api.contacts)
+api.add_router("/tags", customers_api.tags)

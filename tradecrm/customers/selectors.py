@@ -154,3 +154,16 @@ def tag_get_for_user(user, tag_id) -> Tag:
 
 def tag_list(user) -> list[Tag]:
     return list(tags_for_user(user).order_by("name"))
+
+
+TAG_SORT = Sort("name", False)
+TAG_LIST_FIELDS = ("id", "name", "color", "team_id", "version", "created_at", "updated_at")
+
+
+def tag_page(user, *, cursor: str | None = None, limit: int = 200):
+    """One page of the tags the user sees, by name, as dicts; (rows, next_cursor, prev_cursor)."""
+    return keyset_page(tags_for_user(user), TAG_SORT, cursor, limit, TAG_LIST_FIELDS)
+
+
+def company_followers(company: Company) -> list[dict]:
+    return list(company.followers.order_by("username").values("id", "username", "first_name", "last_name"))

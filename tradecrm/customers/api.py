@@ -1,0 +1,399 @@
+"""JSON API for the customer archive: companies, contacts, tags (mounted under /api/v1/).
+
+Thin: every read goes through the selectors (which apply the visibility rule; loads by id answer
+404 alike for "missing" and "not yours"), every write through the services (which validate and
+refuse stale versions). This module only translates HTTP to those calls and rows to JSON.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import Query, Router
+from ninja.errors import HttpError
+
+from tradecrm.core.api import Conflict, Error, Id, ValidationErrors, etag, json_response
+from tradecrm.core.errors import ConcurrentEditError, ValidationError
+
+from . import selectors, services
+from .schemas import (
+    CompanyContactsQuery,
+    CompanyCreate,
+    CompanyListQuery,
+    CompanyOut,
+    CompanyPage,
+    CompanyPatch,
+    ContactCreate,
+    ContactCreateForCompany,
+    ContactListQuery,
+    ContactOut,
+    ContactPage,
+    ContactPatch,
+    TagCreate,
+    TagListQuery,
+    TagOut,
+    TagPage,
+    TagPatch,
+)
+
+READ = {401: Error, 404: Error}
+LIST = {400: Error, 401: Error, 404: Error, 422: ValidationErrors}
+WRITE = {400: Error, 401: Error, 403: Error, 404: Error, 413: Error, 422: ValidationErrors}
+PATCH = {**WRITE, 409: Conflict, 428: Error}
+DELETE = {401: Error, 403: Error, 404: Error, 409: Conflict}
+
+companies = Router(tags=["companies"])
+contacts = Router(tags=["contacts"])
+tags = Router(tags=["tags"])
+
+
+# --- rows to JSON -------------------------------------------------------------------------------
+
+
+def _name(first: str, last: str, username: str) -> str:
+    return f"{first} {last}".strip() or username
+
+
+def _user_ref(user) -> dict | None:
+    if user is None:
+        return None
+    return {
+        "id": user.id,
+        "username": user.username,
+        "name": _name(user.first_name, user.last_name, user.username),
+    }
+
+
+def _company_row(r: dict) -> dict:
+    owner_id = r["owner_id"]
+    return {
+        "id": r["id"],
+        "name": r["name"],
+        "name_local": r["name_local"],
+        "country": r["country"],
+        "city": r["city"],
+        "status": r["status"],
+        "business_type": r["business_type"],
+        "source": r["source"],
+        "email": r["email"],
+        "phones": r["phones"],
+        "owner": {
+            "id": owner_id,
+            "username": r["owner__username"],
+            "name": _name(r["owner__first_name"], r["owner__last_name"], r["owner__username"]),
+        }
+        if owner_id
+        else None,
+        "timezone": r["timezone"],
+        "tags": r["tags"],
+        "version": r["version"],
+        "created_at": r["created_at"],
+        "updated_at": r["updated_at"],
+    }
+
+
+COMPANY_PLAIN_FIELDS = (
+    "id",
+    "name",
+    "name_local",
+    "country",
+    "city",
+    "address",
+    "website",
+    "email",
+    "email_domains",
+    "phones",
+    "industry",
+    "business_type",
+    "company_size",
+    "annual_purchase",
+    "main_products",
+    "hs_codes",
+    "source",
+    "source_detail",
+    "timezone",
+    "office_start",
+    "office_end",
+    "preferred_language",
+    "currency",
+    "credit_rating",
+    "cooperation_since",
+    "status",
+    "team_id",
+    "notes",
+    "version",
+    "created_at",
+    "updated_at",
+)
+
+
+def _company_out(company) -> dict:
+    out = {f: getattr(company, f) for f in COMPANY_PLAIN_FIELDS}
+    out["owner"] = _user_ref(company.owner) if company.owner_id else None
+    out["updated_by"] = _user_ref(company.updated_by) if company.updated_by_id else None
+    out["tags"] = [{"id": t.id, "name": t.name, "color": t.color} for t in selectors.company_tags(company)]
+    out["followers"] = [
+        {
+            "id": u["id"],
+            "username": u["username"],
+            "name": _name(u["first_name"], u["last_name"], u["username"]),
+        }
+        for u in selectors.company_followers(company)
+    ]
+    return out
+
+
+CONTACT_PLAIN_FIELDS = (
+    "id",
+    "first_name",
+    "last_name",
+    "name_local",
+    "title",
+    "seniority",
+    "emails",
+    "phones",
+    "whatsapp",
+    "wechat",
+    "linkedin",
+    "skype",
+    "birthday",
+    "is_primary",
+    "preferred_language",
+    "notes",
+    "version",
+    "created_at",
+    "updated_at",
+)
+
+
+def _contact_row(r: dict) -> dict:
+    out = {f: r[f] for f in CONTACT_PLAIN_FIELDS}
+    out["company"] = {"id": r["company_id"], "name": r["company__name"]}
+    return out
+
+
+def _contact_out(contact) -> dict:
+    out = {f: getattr(contact, f) for f in CONTACT_PLAIN_FIELDS}
+    out["company"] = {"id": contact.company_id, "name": contact.company.name}
+    return out
+
+
+TAG_FIELDS = ("id", "name", "color", "team_id", "version", "created_at", "updated_at")
+
+
+def _tag_out(tag) -> dict:
+    return {f: getattr(tag, f) for f in TAG_FIELDS}
+
+
+def _page(items: list[dict], next_cursor: str | None, prev_cursor: str | None) -> HttpResponse:
+    return json_response({"items": items, "next_cursor": next_cursor, "prev_cursor": prev_cursor})
+
+
+def _object(data: dict, status: int = 200) -> HttpResponse:
+    return json_response(data, status=status, headers={"ETag": etag(data["version"])})
+
+
+# --- concurrency --------------------------------------------------------------------------------
+
+
+def _if_match(request: HttpRequest) -> int | None:
+    header = request.headers.get("If-Match")
+    if header is None:
+        return None
+    value = header.strip().removeprefix("W/").strip('"')
+    if not value.isascii() or not value.isdigit() or len(value) > 10:
+        raise HttpError(400, _('If-Match must hold the ETag you received, e.g. “"3"”.'))
+    return int(value)
+
+
+def _version(request: HttpRequest, body_version: int | None) -> int:
+    """The version the client last read: `version` in the body or If-Match. Without one the
+    change could silently overwrite someone else's, so it is refused (428)."""
+    header_version = _if_match(request)
+    if body_version is not None and header_version is not None and body_version != header_version:
+        raise HttpError(400, _("The version in the body and the one in If-Match differ."))
+    version = body_version if body_version is not None else header_version
+    if version is None:
+        raise HttpError(
+            428,
+            _(
+                "Send the version you last read, as “version” in the body or in an If-Match "
+                "header, so that nobody's changes are overwritten."
+            ),
+        )
+    return version
+
+
+def _not_modified(request: HttpRequest, version: int) -> HttpResponse | None:
+    tags_sent = request.headers.get("If-None-Match")
+    if tags_sent and etag(version) in [t.strip().removeprefix("W/") for t in tags_sent.split(",")]:
+        return HttpResponse(status=304, headers={"ETag": etag(version)})
+    return None
+
+
+def _check_delete_version(request: HttpRequest, obj) -> None:
+    """DELETE is unconditional unless the client sends If-Match; then a stale one is refused."""
+    version = _if_match(request)
+    if version is not None and version != obj.version:
+        by = getattr(obj, "updated_by", None)
+        raise ConcurrentEditError(by=str(by or "?"), at=obj.updated_at, current_version=obj.version)
+
+
+# --- companies ----------------------------------------------------------------------------------
+
+
+@companies.get("", response={200: CompanyPage, **LIST}, summary="List companies")
+def list_companies(request: HttpRequest, query: Query[CompanyListQuery]):
+    """Companies you can see, 50 a page by default; filters combine with AND. Follow
+    `next_cursor` / `prev_cursor` for the neighbouring pages."""
+    f = selectors.CompanyFilters(
+        q=query.q,
+        country=query.country,
+        owner=query.owner,
+        tag=query.tag,
+        source=query.source or "",
+        status=query.status or "",
+        business_type=query.business_type or "",
+        sort=query.sort,
+    )
+    rows, nxt, prev = selectors.company_list(request.auth, f, cursor=query.cursor or None, limit=query.limit)
+    return _page([_company_row(r) for r in rows], nxt, prev)
+
+
+@companies.post("", response={201: CompanyOut, **WRITE}, summary="Create a company")
+def create_company(request: HttpRequest, payload: CompanyCreate):
+    company = services.company_create(actor=request.auth, data=payload.model_dump(exclude_unset=True))
+    return _object(_company_out(company), status=201)
+
+
+@companies.get("/{int:company_id}", response={200: CompanyOut, 304: None, **READ}, summary="Get a company")
+def get_company(request: HttpRequest, company_id: Id):
+    company = selectors.company_get_for_user(request.auth, company_id)
+    return _not_modified(request, company.version) or _object(_company_out(company))
+
+
+@companies.patch("/{int:company_id}", response={200: CompanyOut, **PATCH}, summary="Change a company")
+def patch_company(request: HttpRequest, company_id: Id, payload: CompanyPatch):
+    """Send only the fields to change, plus the `version` you last read (or If-Match). A stale
+    version is refused with 409 naming who changed the company and when."""
+    data = payload.model_dump(exclude_unset=True)
+    version = _version(request, data.pop("version", None))
+    company = selectors.company_get_for_user(request.auth, company_id)
+    company = services.company_update(actor=request.auth, company=company, version=version, data=data)
+    return _object(_company_out(company))
+
+
+@companies.delete("/{int:company_id}", response={204: None, **DELETE}, summary="Delete a company")
+def delete_company(request: HttpRequest, company_id: Id):
+    company = selectors.company_get_for_user(request.auth, company_id)
+    _check_delete_version(request, company)
+    services.company_delete(actor=request.auth, company=company)
+    return HttpResponse(status=204)
+
+
+@companies.get(
+    "/{int:company_id}/contacts", response={200: ContactPage, **LIST}, summary="List a company's contacts"
+)
+def list_company_contacts(request: HttpRequest, company_id: Id, query: Query[CompanyContactsQuery]):
+    rows, nxt, prev = selectors.contact_list(
+        request.auth, company_id=company_id, q=query.q, cursor=query.cursor or None, limit=query.limit
+    )
+    return _page([_contact_row(r) for r in rows], nxt, prev)
+
+
+@companies.post(
+    "/{int:company_id}/contacts", response={201: ContactOut, **WRITE}, summary="Add a contact to a company"
+)
+def create_company_contact(request: HttpRequest, company_id: Id, payload: ContactCreateForCompany):
+    company = selectors.company_get_for_user(request.auth, company_id)
+    contact = services.contact_create(
+        actor=request.auth, company=company, data=payload.model_dump(exclude_unset=True)
+    )
+    return _object(_contact_out(contact), status=201)
+
+
+# --- contacts -----------------------------------------------------------------------------------
+
+
+@contacts.get("", response={200: ContactPage, **LIST}, summary="List contacts")
+def list_contacts(request: HttpRequest, query: Query[ContactListQuery]):
+    """Contacts of the companies you can see, most recently changed first."""
+    rows, nxt, prev = selectors.contact_list(
+        request.auth, company_id=query.company, q=query.q, cursor=query.cursor or None, limit=query.limit
+    )
+    return _page([_contact_row(r) for r in rows], nxt, prev)
+
+
+@contacts.post("", response={201: ContactOut, **WRITE}, summary="Create a contact")
+def create_contact(request: HttpRequest, payload: ContactCreate):
+    data = payload.model_dump(exclude_unset=True)
+    company_id = data.pop("company")
+    try:
+        company = selectors.company_get_for_user(request.auth, company_id)
+    except Http404:
+        raise ValidationError({"company": [_("No company with id %(id)s.") % {"id": company_id}]}) from None
+    contact = services.contact_create(actor=request.auth, company=company, data=data)
+    return _object(_contact_out(contact), status=201)
+
+
+@contacts.get("/{int:contact_id}", response={200: ContactOut, 304: None, **READ}, summary="Get a contact")
+def get_contact(request: HttpRequest, contact_id: Id):
+    contact = selectors.contact_get_for_user(request.auth, contact_id)
+    return _not_modified(request, contact.version) or _object(_contact_out(contact))
+
+
+@contacts.patch("/{int:contact_id}", response={200: ContactOut, **PATCH}, summary="Change a contact")
+def patch_contact(request: HttpRequest, contact_id: Id, payload: ContactPatch):
+    """Send only the fields to change, plus the `version` you last read (or If-Match)."""
+    data = payload.model_dump(exclude_unset=True)
+    version = _version(request, data.pop("version", None))
+    contact = selectors.contact_get_for_user(request.auth, contact_id)
+    contact = services.contact_update(actor=request.auth, contact=contact, version=version, data=data)
+    return _object(_contact_out(contact))
+
+
+@contacts.delete("/{int:contact_id}", response={204: None, **DELETE}, summary="Delete a contact")
+def delete_contact(request: HttpRequest, contact_id: Id):
+    contact = selectors.contact_get_for_user(request.auth, contact_id)
+    _check_delete_version(request, contact)
+    services.contact_delete(actor=request.auth, contact=contact)
+    return HttpResponse(status=204)
+
+
+# --- tags ---------------------------------------------------------------------------------------
+
+
+@tags.get("", response={200: TagPage, **LIST}, summary="List tags")
+def list_tags(request: HttpRequest, query: Query[TagListQuery]):
+    """Tags you can use: your team's (and, for managers, their sub-teams') and the shared ones."""
+    rows, nxt, prev = selectors.tag_page(request.auth, cursor=query.cursor or None, limit=query.limit)
+    return _page(rows, nxt, prev)
+
+
+@tags.post("", response={201: TagOut, **WRITE}, summary="Create a tag")
+def create_tag(request: HttpRequest, payload: TagCreate):
+    tag = services.tag_create(actor=request.auth, data=payload.model_dump(exclude_unset=True))
+    return _object(_tag_out(tag), status=201)
+
+
+@tags.get("/{int:tag_id}", response={200: TagOut, 304: None, **READ}, summary="Get a tag")
+def get_tag(request: HttpRequest, tag_id: Id):
+    tag = selectors.tag_get_for_user(request.auth, tag_id)
+    return _not_modified(request, tag.version) or _object(_tag_out(tag))
+
+
+@tags.patch("/{int:tag_id}", response={200: TagOut, **PATCH}, summary="Change a tag")
+def patch_tag(request: HttpRequest, tag_id: Id, payload: TagPatch):
+    data = payload.model_dump(exclude_unset=True)
+    version = _version(request, data.pop("version", None))
+    tag = selectors.tag_get_for_user(request.auth, tag_id)
+    tag = services.tag_update(actor=request.auth, tag=tag, version=version, data=data)
+    return _object(_tag_out(tag))
+
+
+@tags.delete("/{int:tag_id}", response={204: None, **DELETE}, summary="Delete a tag")
+def delete_tag(request: HttpRequest, tag_id: Id):
+    tag = selectors.tag_get_for_user(request.auth, tag_id)
+    _check_delete_version(request, tag)
+    services.tag_delete(actor=request.auth, tag=tag)
+    return HttpResponse(status=204)
