@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -122,6 +122,9 @@ def company_update(*, actor, company: Company, version: int, data: dict) -> Comp
 
 @transaction.atomic
 def company_delete(*, actor, company: Company) -> None:
+    # Followers may edit but not delete: the archive must outlive a rep's mistakes.
+    if not (actor.is_admin or actor.is_manager or company.owner_id == actor.id):
+        raise PermissionDenied(_("Only the owner, a manager or an administrator may delete a customer."))
     audit_record(actor=actor, action="company.delete", obj=company, changes={"name": company.name})
     company.delete()
 
@@ -183,8 +186,15 @@ def contact_delete(*, actor, contact: Contact) -> None:
     _refresh_company_search(company_id)
 
 
+def _check_tag_editable(actor, tag: Tag) -> None:
+    if tag.team_id is None and not actor.is_admin:
+        raise PermissionDenied(_("Only an administrator may change tags shared by all teams."))
+
+
 @transaction.atomic
 def tag_create(*, actor, data: dict) -> Tag:
+    if data.get("shared") and not actor.is_admin:
+        raise ValidationError({"shared": [_("Only an administrator may create tags shared by all teams.")]})
     clean = clean_tag(data)
     team_id = None if actor.is_admin and data.get("shared") else actor.team_id
     if Tag.objects.filter(team_id=team_id, name__iexact=clean["name"]).exists():
@@ -196,6 +206,7 @@ def tag_create(*, actor, data: dict) -> Tag:
 
 @transaction.atomic
 def tag_update(*, actor, tag: Tag, version: int, data: dict) -> Tag:
+    _check_tag_editable(actor, tag)
     clean = clean_tag(data, partial=True)
     if "name" in clean and Tag.objects.filter(team_id=tag.team_id, name__iexact=clean["name"]).exclude(pk=tag.pk).exists():
         raise ValidationError({"name": [_("A tag named “%(name)s” exists already.") % {"name": clean["name"]}]})
@@ -212,5 +223,6 @@ def tag_update(*, actor, tag: Tag, version: int, data: dict) -> Tag:
 
 @transaction.atomic
 def tag_delete(*, actor, tag: Tag) -> None:
+    _check_tag_editable(actor, tag)
     audit_record(actor=actor, action="tag.delete", obj=tag, changes={"name": tag.name})
     tag.delete()

@@ -127,6 +127,29 @@ def test_follower_sees_the_company(api_for, bob, acme):
     assert api_for(bob).get(f"/api/v1/companies/{acme.pk}").status_code == 200
 
 
+def test_follower_may_edit_but_not_delete(api_for, bob, acme):
+    CompanyFollower.objects.create(company=acme, user=bob)
+    client = api_for(bob)
+    assert patch(client, f"/api/v1/companies/{acme.pk}", {"city": "Boston", "version": 1}).status_code == 200
+    resp = client.delete(f"/api/v1/companies/{acme.pk}")
+    assert resp.status_code == 403
+    assert "owner" in resp.json()["detail"]
+    assert Company.objects.filter(pk=acme.pk).exists()
+
+
+def test_shared_tags_are_changed_by_administrators_only(api, api_for, admin):
+    resp = post(api, "/api/v1/tags", {"name": "Everyone", "shared": True})
+    assert resp.status_code == 422 and "shared" in fields_of(resp)
+    resp = post(api_for(admin), "/api/v1/tags", {"name": "Everyone", "shared": True})
+    assert resp.status_code == 201 and resp.json()["team_id"] is None
+    tid = resp.json()["id"]
+    assert api.get(f"/api/v1/tags/{tid}").status_code == 200  # alice sees it and may use it
+    assert patch(api, f"/api/v1/tags/{tid}", {"color": "#000000", "version": 1}).status_code == 403
+    assert api.delete(f"/api/v1/tags/{tid}").status_code == 403
+    assert Tag.objects.filter(pk=tid, color="#206bc4").exists()
+    assert api_for(admin).delete(f"/api/v1/tags/{tid}").status_code == 204
+
+
 def test_missing_ids_are_404(api):
     for url in (
         "/api/v1/companies/999999",
