@@ -26,6 +26,9 @@ FILES = [
     ("tom-select/dist/js/tom-select.complete.min.js.map", "tom-select/tom-select.complete.min.js.map"),
     ("tom-select/dist/css/tom-select.bootstrap5.min.css", "tom-select/tom-select.bootstrap5.min.css"),
     ("tom-select/dist/css/tom-select.bootstrap5.min.css.map", "tom-select/tom-select.bootstrap5.min.css.map"),
+    # Tabler's own styling of Tom Select (and other plugins), matching its form controls
+    ("@tabler/core/dist/css/tabler-vendors.min.css", "tabler/tabler-vendors.min.css"),
+    ("@tabler/core/dist/css/tabler-vendors.min.css.map", "tabler/tabler-vendors.min.css.map"),
 ]
 
 
