@@ -7,6 +7,7 @@ from the web UI, with the signed-in session plus its CSRF token.
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from ninja import Router
 from ninja.errors import HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
@@ -43,3 +44,10 @@ api.add_exception_handler(HttpError, core_api.on_http_error)
 api.add_router("/companies", customers_api.companies)
 api.add_router("/contacts", customers_api.contacts)
 api.add_router("/tags", customers_api.tags)
+
+# Last, so that it only catches what no router above matched.
+fallback = Router()
+fallback.api_operation(
+    ["GET", "POST", "PUT", "PATCH", "DELETE"], "/{path:path}", auth=None, include_in_schema=False
+)(core_api.api_not_found)
+api.add_router("", fallback)

@@ -208,10 +208,15 @@ def _user_time(request: HttpRequest, at: dt.datetime) -> str:
 
 
 def on_conflict(request: HttpRequest, exc: ConcurrentEditError) -> HttpResponse:
-    message = _(
-        "%(user)s changed this record at %(time)s, after you loaded it. Reload it and apply your "
-        "change again."
-    ) % {"user": exc.by, "time": _user_time(request, exc.at)}
+    when = _user_time(request, exc.at)
+    if exc.by and exc.by != "?":
+        message = _(
+            "%(user)s changed this record at %(time)s, after you loaded it. Reload it and apply your change again."
+        ) % {"user": exc.by, "time": when}
+    else:
+        message = _(
+            "Someone changed this record at %(time)s, after you loaded it. Reload it and apply your change again."
+        ) % {"time": when}
     return _detail(
         request,
         message,
@@ -221,6 +226,11 @@ def on_conflict(request: HttpRequest, exc: ConcurrentEditError) -> HttpResponse:
         changed_at=exc.at,
         current_version=exc.current_version,
     )
+
+
+def api_not_found(request: HttpRequest, path: str) -> HttpResponse:
+    """Unknown paths under /api/v1/ answer in JSON too, not with the web UI's HTML page."""
+    return _detail(request, _("Not found."), 404)
 
 
 def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:

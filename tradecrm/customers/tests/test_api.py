@@ -160,6 +160,12 @@ def test_missing_ids_are_404(api):
         assert api.get(url).status_code == 404, url
 
 
+def test_unknown_api_paths_answer_json_404(client, db):
+    for url in ("/api/v1/company", "/api/v1/companies/abc", "/api/v1/companies/1/nothing"):
+        resp = client.get(url)
+        assert resp.status_code == 404 and resp.json() == {"detail": "Not found."}, url
+
+
 def test_ids_beyond_bigint_are_refused_not_crashed(api):
     resp = api.get("/api/v1/companies/99999999999999999999999")
     assert resp.status_code == 422
@@ -587,7 +593,9 @@ def test_tag_crud_and_list(api, api_for, dave, east_tag):
     assert [t["name"] for t in second["items"]] == ["VIP"]
     tid = resp.json()["id"]
     assert patch(api, f"/api/v1/tags/{tid}", {"name": "B2B lead", "version": 1}).json()["version"] == 2
-    assert patch(api, f"/api/v1/tags/{tid}", {"name": "C", "version": 1}).status_code == 409
+    conflict = patch(api, f"/api/v1/tags/{tid}", {"name": "C", "version": 1})
+    assert conflict.status_code == 409 and conflict.json()["current_version"] == 2
+    assert conflict.json()["detail"].startswith("Someone changed this record")  # tags do not record who
     assert api.delete(f"/api/v1/tags/{tid}").status_code == 204
 
 
