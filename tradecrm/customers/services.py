@@ -24,7 +24,8 @@ M2M = ("tags", "followers")
 
 def company_search_text(company: Company, contacts: list[dict] | None = None) -> str:
     if contacts is None:
-        contacts = list(Contact.objects.filter(company_id=company.pk).values(
+        # in id order: the text must not depend on the query plan (the bulk loader builds it too)
+        contacts = list(Contact.objects.filter(company_id=company.pk).order_by("id").values(
             "first_name", "last_name", "name_local", "emails", "phones")) if company.pk else []
     parts: list[Any] = [company.name, company.name_local, company.email, company.city, " ".join(company.email_domains)]
     parts += [phone_search_tokens(p) for p in company.phones]
