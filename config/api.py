@@ -4,7 +4,7 @@ Callers authenticate with `Authorization: Bearer <token>` (`tradecrm token creat
 from the web UI, with the signed-in session plus its CSRF token.
 """
 
-from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from ninja import Router
@@ -39,6 +39,7 @@ api.add_exception_handler(Http404, core_api.on_not_found)
 api.add_exception_handler(PermissionDenied, core_api.on_permission_denied)
 api.add_exception_handler(BadCursor, core_api.on_bad_cursor)
 api.add_exception_handler(RequestDataTooBig, core_api.on_too_big)
+api.add_exception_handler(SuspiciousOperation, core_api.on_suspicious)
 api.add_exception_handler(HttpError, core_api.on_http_error)
 
 api.add_router("/companies", customers_api.companies)

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import orjson
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
@@ -250,6 +250,11 @@ def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     return _detail(
         request, _("The request body is too large (at most %(limit)s bytes).") % {"limit": limit}, 413
     )
+
+
+def on_suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+    # e.g. more query parameters than DATA_UPLOAD_MAX_NUMBER_FIELDS
+    return _detail(request, _("The request was refused as malformed."), 400)
 
 
 class InvalidToken(AuthenticationError):

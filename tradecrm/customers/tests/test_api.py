@@ -392,6 +392,13 @@ def test_oversized_body_is_413(api, settings):
     assert Company.objects.count() == 0
 
 
+def test_too_many_query_parameters_is_400(api, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 10
+    resp = api.get("/api/v1/companies?" + "&".join(f"f{i}=1" for i in range(20)))
+    assert resp.status_code == 400 and resp["Content-Type"] == JSON
+    assert resp.json() == {"detail": "The request was refused as malformed."}
+
+
 def test_get_has_version_and_etag_and_honours_if_none_match(api, acme):
     resp = api.get(f"/api/v1/companies/{acme.pk}")
     assert resp.status_code == 200
