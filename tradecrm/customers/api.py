@@ -92,38 +92,13 @@ def _company_row(r: dict) -> dict:
     }
 
 
-COMPANY_PLAIN_FIELDS = (
-    "id",
-    "name",
-    "name_local",
-    "country",
-    "city",
-    "address",
-    "website",
-    "email",
-    "email_domains",
-    "phones",
-    "industry",
-    "business_type",
-    "company_size",
-    "annual_purchase",
-    "main_products",
-    "hs_codes",
-    "source",
-    "source_detail",
-    "timezone",
-    "office_start",
-    "office_end",
-    "preferred_language",
-    "currency",
-    "credit_rating",
-    "cooperation_since",
-    "status",
-    "team_id",
-    "notes",
-    "version",
-    "created_at",
-    "updated_at",
+COMPANY_PLAIN_FIELDS = tuple(
+    """
+    id name name_local country city address website email email_domains phones industry business_type
+    company_size annual_purchase main_products hs_codes source source_detail timezone office_start
+    office_end preferred_language currency credit_rating cooperation_since status team_id notes version
+    created_at updated_at
+    """.split()
 )
 
 
@@ -143,26 +118,11 @@ def _company_out(company) -> dict:
     return out
 
 
-CONTACT_PLAIN_FIELDS = (
-    "id",
-    "first_name",
-    "last_name",
-    "name_local",
-    "title",
-    "seniority",
-    "emails",
-    "phones",
-    "whatsapp",
-    "wechat",
-    "linkedin",
-    "skype",
-    "birthday",
-    "is_primary",
-    "preferred_language",
-    "notes",
-    "version",
-    "created_at",
-    "updated_at",
+CONTACT_PLAIN_FIELDS = tuple(
+    """
+    id first_name last_name name_local title seniority emails phones whatsapp wechat linkedin skype
+    birthday is_primary preferred_language notes version created_at updated_at
+    """.split()
 )
 
 

@@ -218,6 +218,7 @@ def tag_update(*, actor, tag: Tag, version: int, data: dict) -> Tag:
     for k, v in clean.items():
         setattr(tag, k, v)
     tag.version = version + 1
+    tag.updated_at = now
     audit_record(actor=actor, action="tag.update", obj=tag, changes=clean)
     return tag
 

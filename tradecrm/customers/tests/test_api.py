@@ -418,6 +418,7 @@ def test_patch_with_version_in_body(api, acme):
     assert resp.status_code == 200, resp.content
     assert resp.json()["city"] == "Boston" and resp.json()["version"] == 2 and resp["ETag"] == '"2"'
     assert resp.json()["name"] == "Acme Imports LLC"  # untouched fields stay
+    assert resp.json() == api.get(f"/api/v1/companies/{acme.pk}").json()  # the answer is what was stored
 
 
 def test_patch_with_if_match(api, acme):
@@ -524,6 +525,7 @@ def test_contact_crud(api, acme):
     cid = body["id"]
     resp = patch(api, f"/api/v1/contacts/{cid}", {"title": "Purchasing manager", "version": 1})
     assert resp.status_code == 200 and resp.json()["version"] == 2
+    assert resp.json() == api.get(f"/api/v1/contacts/{cid}").json()
     assert patch(api, f"/api/v1/contacts/{cid}", {"title": "X", "version": 1}).status_code == 409
     assert patch(api, f"/api/v1/contacts/{cid}", {"title": "X"}).status_code == 428
     assert api.get(f"/api/v1/contacts/{cid}").json()["title"] == "Purchasing manager"
@@ -599,7 +601,9 @@ def test_tag_crud_and_list(api, api_for, dave, east_tag):
     second = api.get("/api/v1/tags", {"limit": 1, "cursor": first["next_cursor"]}).json()
     assert [t["name"] for t in second["items"]] == ["VIP"]
     tid = resp.json()["id"]
-    assert patch(api, f"/api/v1/tags/{tid}", {"name": "B2B lead", "version": 1}).json()["version"] == 2
+    changed = patch(api, f"/api/v1/tags/{tid}", {"name": "B2B lead", "version": 1}).json()
+    assert changed["version"] == 2 and changed["updated_at"] > resp.json()["updated_at"]
+    assert changed == api.get(f"/api/v1/tags/{tid}").json()  # the answer is what was stored
     conflict = patch(api, f"/api/v1/tags/{tid}", {"name": "C", "version": 1})
     assert conflict.status_code == 409 and conflict.json()["current_version"] == 2
     assert conflict.json()["detail"].startswith("Someone changed this record")  # tags do not record who
