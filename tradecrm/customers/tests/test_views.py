@@ -417,3 +417,14 @@ def test_error_pages_are_styled(client_for, dave, alice, acme):
     acme.followers.add(dave)
     r = client_for(dave).post(f"/customers/{acme.pk}/delete/")
     assert r.status_code == 403 and "Only the owner" in r.content.decode()
+
+
+def test_field_errors_come_in_the_users_language(client_for, alice):
+    alice.language = "zh-hans"
+    alice.save(update_fields=["language"])
+    r = client_for(alice).post("/customers/new/", {"name": "", "country": "US", "phones": "12345"})
+    errors = r.context["form"].errors
+    assert errors["name"] == ["公司名称为必填项。"]
+    assert errors["phones"] == ["“12345”不是该国家的有效电话号码。"]
+    html = r.content.decode()
+    assert "请修正下方标出的字段。" in html and '<option value="DE">德国</option>' in html
