@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tradecrm.accounts.models import ApiToken
-from tradecrm.customers.tests.test_validation_fuzz import COMPANY_FIELDS, CONTACT_FIELDS
+from tradecrm.customers.schemas import CompanyPatch, ContactCreate
 
 JSON = "application/json"
 json_values = st.recursive(
@@ -20,6 +20,8 @@ json_values = st.recursive(
     ),
     max_leaves=6,
 )
+COMPANY_FIELDS = list(CompanyPatch.model_fields)
+CONTACT_FIELDS = list(ContactCreate.model_fields)
 EXPECTED = {200, 201, 400, 404, 409, 413, 422, 428}
 
 
