@@ -22,6 +22,17 @@ def _fast_hashing(settings):
                          "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 
 
+@pytest.fixture(autouse=True)
+def _english_by_default():
+    """Every test starts in English: a request for a zh-Hans user (or with a language cookie)
+    leaves its language active in the thread, which would leak into the next test."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.activate("en")
+
+
 @pytest.fixture
 def teams(db):
     from tradecrm.accounts.models import Team
