@@ -45,7 +45,7 @@ def api(alice):
     return Client(HTTP_AUTHORIZATION=f"Bearer {ApiToken.issue(alice)[1]}")
 
 
-FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @FUZZ
