@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",  # serves the API docs' Swagger UI from our static files, not from a CDN
     "huey.contrib.djhuey",
     "tradecrm.core",
     "tradecrm.accounts",

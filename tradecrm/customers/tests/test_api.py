@@ -633,3 +633,11 @@ def test_openapi_is_served_and_lists_the_endpoints(client, db):
         "/api/v1/tags/{tag_id}",
     } <= set(doc["paths"])
     assert doc["components"]["securitySchemes"]["BearerTokenAuth"]["scheme"] == "bearer"
+
+
+def test_api_docs_page_needs_no_cdn(client, db):
+    # Offices behind restrictive networks (and the Great Firewall) often cannot reach jsDelivr.
+    resp = client.get("/api/v1/docs")
+    assert resp.status_code == 200
+    html = resp.content.decode()
+    assert "/static/ninja/swagger-ui-bundle.js" in html and "cdn.jsdelivr.net" not in html
