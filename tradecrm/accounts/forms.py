@@ -1,5 +1,9 @@
+from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
+
+from tradecrm.core import geo
+from tradecrm.customers.widgets import FastSelect
 
 
 class SignInForm(AuthenticationForm):
@@ -13,3 +17,27 @@ class SignInForm(AuthenticationForm):
             field.widget.attrs["class"] = "form-control"
         self.fields["username"].widget.attrs["autocomplete"] = "username"
         self.fields["password"].widget.attrs["autocomplete"] = "current-password"
+
+
+class PreferencesForm(forms.Form):
+    """The signed-in user's own settings: interface language and the time zone their clock uses."""
+
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    language = forms.ChoiceField(
+        label=_("Interface language"), choices=[("en", "English"), ("zh-hans", "简体中文")]
+    )
+    timezone = forms.ChoiceField(label=_("Your time zone"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        zones = sorted(geo.timezone_names())
+        self.fields["timezone"].choices = [(z, z.replace("_", " ")) for z in zones]
+        self.fields["timezone"].widget = FastSelect(
+            choices=self.fields["timezone"].choices, cache_key=("tz",)
+        )
+        self.fields["timezone"].widget.attrs["data-search"] = "1"
+        for field in self.fields.values():
+            field.widget.attrs["class"] = (
+                "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            )

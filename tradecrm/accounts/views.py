@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseRedirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
 
-from .forms import SignInForm
+from .forms import PreferencesForm, SignInForm
 
 
 class SignInView(auth_views.LoginView):
@@ -49,3 +53,37 @@ def set_language(request):
         settings.LANGUAGE_COOKIE_NAME, lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
     )
     return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def preferences(request):
+    user = request.user
+    initial = {
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "language": user.language,
+        "timezone": user.timezone,
+    }
+    form = PreferencesForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        for field, value in form.cleaned_data.items():
+            setattr(user, field, value)
+        user.save(update_fields=list(form.cleaned_data))
+        translation.activate(user.language)
+        messages.success(request, _("Your settings are saved."))
+        response = redirect("accounts:preferences")
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            user.language,
+            max_age=365 * 24 * 3600,
+            samesite="Lax",
+            httponly=True,
+        )
+        return response
+    return render(
+        request,
+        "accounts/preferences.html",
+        {"form": form, "nav": "preferences"},
+        status=422 if form.errors else 200,
+    )

@@ -164,6 +164,9 @@ def company_list(request):
     }
     if request.htmx and not request.htmx.boosted:
         response = render(request, "customers/_company_results.html", ctx)
+        # The address bar gets the tidy URL (no empty filters), so it can be shared or bookmarked.
+        here = {**params, "cursor": cursor} if cursor else params
+        response["HX-Push-Url"] = f"{base}?{urlencode(here)}" if here else base
     else:
         tags = selectors.tags_for_user(user).order_by("name").values_list("id", "name")
         ctx["opts"] = {

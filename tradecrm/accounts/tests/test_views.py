@@ -86,3 +86,24 @@ def test_saved_language_applies_after_sign_in(client, alice):
     User.objects.filter(pk=alice.pk).update(language="zh-hans")
     client.post("/login/", {"username": "alice", "password": "pw-alice-12345"})
     assert '<html lang="zh-hans">' in client.get("/customers/").content.decode()
+
+
+def test_preferences_save_language_and_time_zone(client_for, alice):
+    c = client_for(alice)
+    html = c.get("/account/").content.decode()
+    assert '<option value="Asia/Shanghai" selected>' in html
+    r = c.post(
+        "/account/",
+        {"first_name": "Alice", "last_name": "Wang", "language": "zh-hans", "timezone": "Europe/Berlin"},
+    )
+    assert r.status_code == 302
+    alice.refresh_from_db()
+    assert (alice.language, alice.timezone, alice.last_name) == ("zh-hans", "Europe/Berlin", "Wang")
+    assert "Europe/Berlin" in c.get("/customers/").content.decode()  # the clock in the header
+
+
+def test_preferences_reject_unknown_zone(client_for, alice):
+    r = client_for(alice).post("/account/", {"language": "en", "timezone": "Mars/Olympus"})
+    assert r.status_code == 422 and "timezone" in r.context["form"].errors
+    alice.refresh_from_db()
+    assert alice.timezone == "Asia/Shanghai"

@@ -211,10 +211,11 @@ def test_owner_and_tag_filters(client_for, alice, carol, bob, make_company, vip)
 
 
 def test_htmx_filter_renders_only_the_table(client_for, alice, acme):
-    r = client_for(alice).get("/customers/?q=acme", HTTP_HX_REQUEST="true")
+    r = client_for(alice).get("/customers/?q=acme&country=&owner=&sort=-updated_at", HTTP_HX_REQUEST="true")
     html = r.content.decode()
     assert r.status_code == 200 and "<html" not in html and "Acme Imports LLC" in html
     assert "HX-Request" in r["Vary"]
+    assert r["HX-Push-Url"] == "/customers/?q=acme"  # empty filters left out of the address bar
     full = client_for(alice).get("/customers/?q=acme").content.decode()
     assert "<html" in full and 'hx-get="/customers/"' in full
 
