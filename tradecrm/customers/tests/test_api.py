@@ -533,10 +533,18 @@ def test_contact_crud(api, acme):
     assert not Contact.objects.filter(pk=cid).exists()
 
 
-def test_contact_for_an_invisible_company_is_refused(api_for, dave, acme):
-    resp = post(api_for(dave), "/api/v1/contacts", {"company": acme.pk, "first_name": "Spy"})
-    assert resp.status_code == 422 and "company" in fields_of(resp)
-    assert not Contact.objects.exists()
+@pytest.mark.parametrize(
+    "persona,allowed", [("dave", False), ("bob", False), ("carol", True), ("admin", True)]
+)
+def test_contact_create_needs_a_visible_company(request, api_for, acme, persona, allowed):
+    client = api_for(request.getfixturevalue(persona))
+    resp = post(client, "/api/v1/contacts", {"company": acme.pk, "first_name": "Li"})
+    if allowed:
+        assert resp.status_code == 201 and resp.json()["company"]["id"] == acme.pk
+    else:
+        assert resp.status_code == 422
+        assert fields_of(resp) == {"company": f"No company with id {acme.pk}."}  # same as a missing one
+        assert not Contact.objects.exists()
 
 
 def test_contact_validation(api, acme):
@@ -545,6 +553,8 @@ def test_contact_validation(api, acme):
     )
     assert resp.status_code == 422
     assert {"first_name", "emails", "birthday"} <= set(fields_of(resp))
+    resp = post(api, "/api/v1/contacts", {"company": 999999, "first_name": "Li"})
+    assert resp.status_code == 422 and fields_of(resp) == {"company": "No company with id 999999."}
     resp = post(api, "/api/v1/contacts", {"first_name": "No company"})
     assert resp.status_code == 422 and "company" in fields_of(resp)
 
