@@ -153,6 +153,12 @@ def _object(data: dict, status: int = 200) -> HttpResponse:
     return json_response(data, status=status, headers={"ETag": etag(data["version"])})
 
 
+def _created(data: dict, collection: str) -> HttpResponse:
+    response = _object(data, status=201)
+    response["Location"] = f"/api/v1/{collection}/{data['id']}"
+    return response
+
+
 # --- concurrency --------------------------------------------------------------------------------
 
 
@@ -223,7 +229,7 @@ def list_companies(request: HttpRequest, query: Query[CompanyListQuery]):
 @companies.post("", response={201: CompanyOut, **WRITE}, summary="Create a company")
 def create_company(request: HttpRequest, payload: CompanyCreate):
     company = services.company_create(actor=request.auth, data=payload.model_dump(exclude_unset=True))
-    return _object(_company_out(company), status=201)
+    return _created(_company_out(company), "companies")
 
 
 @companies.get("/{int:company_id}", response={200: CompanyOut, 304: None, **READ}, summary="Get a company")
@@ -269,7 +275,7 @@ def create_company_contact(request: HttpRequest, company_id: Id, payload: Contac
     contact = services.contact_create(
         actor=request.auth, company=company, data=payload.model_dump(exclude_unset=True)
     )
-    return _object(_contact_out(contact), status=201)
+    return _created(_contact_out(contact), "contacts")
 
 
 # --- contacts -----------------------------------------------------------------------------------
@@ -293,7 +299,7 @@ def create_contact(request: HttpRequest, payload: ContactCreate):
     except Http404:
         raise ValidationError({"company": [_("No company with id %(id)s.") % {"id": company_id}]}) from None
     contact = services.contact_create(actor=request.auth, company=company, data=data)
-    return _object(_contact_out(contact), status=201)
+    return _created(_contact_out(contact), "contacts")
 
 
 @contacts.get("/{int:contact_id}", response={200: ContactOut, 304: None, **READ}, summary="Get a contact")
@@ -333,7 +339,7 @@ def list_tags(request: HttpRequest, query: Query[TagListQuery]):
 @tags.post("", response={201: TagOut, **WRITE}, summary="Create a tag")
 def create_tag(request: HttpRequest, payload: TagCreate):
     tag = services.tag_create(actor=request.auth, data=payload.model_dump(exclude_unset=True))
-    return _object(_tag_out(tag), status=201)
+    return _created(_tag_out(tag), "tags")
 
 
 @tags.get("/{int:tag_id}", response={200: TagOut, 304: None, **READ}, summary="Get a tag")

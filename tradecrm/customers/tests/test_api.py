@@ -307,7 +307,8 @@ def test_create_returns_201_with_normalized_fields(api, alice, east_tag, bob):
     body = resp.json()
     CompanyOut.model_validate(body)
     assert set(body) == set(CompanyOut.model_fields)
-    assert resp["ETag"] == '"1"'
+    assert resp["ETag"] == '"1"' and resp["Location"] == f"/api/v1/companies/{body['id']}"
+    assert api.get(resp["Location"]).json() == body
     assert body["country"] == "US" and body["phones"] == ["+13125550123"]
     assert body["timezone"] == "America/Chicago" and body["email_domains"] == ["windy.com"]
     assert body["owner"]["username"] == "alice" and body["team_id"] == alice.team_id
@@ -520,6 +521,7 @@ def test_contact_crud(api, acme):
     ContactOut.model_validate(body)
     assert set(body) == set(ContactOut.model_fields)
     assert body["company"] == {"id": acme.pk, "name": "Acme Imports LLC"}
+    assert resp["Location"] == f"/api/v1/contacts/{body['id']}"
     assert body["phones"] == ["+13125550100"] and body["emails"] == ["jane@acme.example"]
     assert body["is_primary"] is True and body["birthday"] == "1980-02-29"
     cid = body["id"]
@@ -602,6 +604,7 @@ def test_tag_crud_and_list(api, api_for, dave, east_tag):
     assert resp.status_code == 201
     TagOut.model_validate(resp.json())
     assert resp.json()["color"] == "#00aa00"
+    assert resp["Location"] == f"/api/v1/tags/{resp.json()['id']}"
     page = api.get("/api/v1/tags").json()
     TagPage.model_validate(page)
     assert [t["name"] for t in page["items"]] == ["Alibaba lead", "VIP"]
