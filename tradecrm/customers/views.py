@@ -15,6 +15,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
@@ -179,7 +180,7 @@ def company_list(request):
             "sort": options_html(_sort_choices(), filters.sort, ("sort", lang)),
         }
         response = render(request, "customers/company_list.html", ctx)
-    response["Vary"] = "HX-Request, Cookie"
+    patch_vary_headers(response, ["HX-Request"])  # the same URL answers a page or a table
     return response
 
 
