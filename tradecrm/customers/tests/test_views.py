@@ -21,9 +21,13 @@ def acme(make_company, bob):
 
 @pytest.fixture
 def jane(alice, acme):
-    return contact_create(
-        actor=alice, company=acme, data={"first_name": "Jane", "emails": ["jane@acme.example"]}
-    )
+    data = {
+        "first_name": "Jane",
+        "emails": ["jane@acme.example"],
+        "birthday": "1980-07-15",
+        "notes": "Prefers WhatsApp",
+    }
+    return contact_create(actor=alice, company=acme, data={**data, "preferred_language": "es"})
 
 
 @pytest.fixture
@@ -236,6 +240,7 @@ def test_detail_page_query_budget_and_content(
     assert "+1 312-555-0123" in html  # international format
     assert "Jane" in html and "jane@acme.example" in html
     assert "VIP" in html and "Bob" in html and "America/Chicago" in html
+    assert "Spanish" in html and "07-15" in html and "Prefers WhatsApp" in html
 
 
 @pytest.mark.parametrize(
@@ -429,3 +434,11 @@ def test_field_errors_come_in_the_users_language(client_for, alice):
     assert errors["phones"] == ["“12345”不是该国家的有效电话号码。"]
     html = r.content.decode()
     assert "请修正下方标出的字段。" in html and '<option value="DE">德国</option>' in html
+
+
+def test_list_rows_escape_what_users_typed(client_for, alice, make_company):
+    tag = tag_create(actor=alice, data={"name": "<i>hot</i>", "color": "#ff0000"})
+    make_company(name='<script>alert("x")</script>', name_local="A & B", city="<b>", tags=[tag.pk])
+    html = client_for(alice).get("/customers/").content.decode()
+    assert "<script>alert" not in html and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
+    assert "A &amp; B" in html and "&lt;b&gt;" in html and "&lt;i&gt;hot&lt;/i&gt;" in html
