@@ -9,6 +9,17 @@
       new TomSelect(el, opts);
     });
   }
+  // Clocks rendered by the server keep running: [data-clock-tz] shows HH:MM in that IANA zone.
+  function tick() {
+    document.querySelectorAll("[data-clock-tz]").forEach(function (el) {
+      try {
+        el.textContent = new Intl.DateTimeFormat("en-GB", {
+          hour: "2-digit", minute: "2-digit", hour12: false, timeZone: el.dataset.clockTz,
+        }).format(new Date());
+      } catch (e) { /* unknown zone in this browser: keep the server's value */ }
+    });
+  }
+  setInterval(tick, 15000);
   document.addEventListener("DOMContentLoaded", function () { enhance(document); });
   document.addEventListener("htmx:afterSwap", function (e) { enhance(e.target); });
 })();

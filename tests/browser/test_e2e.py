@@ -36,6 +36,8 @@ def page(monkeypatch):
         context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="en-US")
         pg = context.new_page()
         pg.set_default_timeout(15_000)
+        pg.js_errors = []
+        pg.on("pageerror", lambda exc: pg.js_errors.append(str(exc)))
         yield pg
         context.close()
         browser.close()
@@ -97,3 +99,4 @@ def test_create_customer_with_bad_phone_then_fix_it(page, live_server, alice):
     path = _shot(page, "e2e-2-customer-list.png")
     assert path.stat().st_size > 10_000
     assert Company.objects.get().phones == ["+13125550123"]
+    assert page.js_errors == []
