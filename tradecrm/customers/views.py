@@ -54,11 +54,15 @@ def _user_tz(user) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
+_MAX_ID = 2**63 - 1  # the largest id a database integer column holds
+
+
 def _int_or_none(value: str | None) -> int | None:
     try:
-        return int(value) if value else None
+        number = int(value) if value else None
     except ValueError:
         return None
+    return number if number is not None and 0 < number <= _MAX_ID else None
 
 
 def _concurrent_message(user, exc: ConcurrentEditError) -> str:
@@ -116,7 +120,8 @@ def _company_rows_html(rows: list[dict], lang: str, tz: ZoneInfo) -> SafeString:
 def company_list(request):
     user = request.user
     lang = get_language() or "en"
-    g = request.GET
+    # NUL characters are refused by PostgreSQL; nothing a person types contains them.
+    g = {k: v.replace("\x00", "") for k, v in request.GET.items()}
     filters = selectors.CompanyFilters(
         q=g.get("q", "").strip()[:200],
         country=g.get("country", "")[:2],

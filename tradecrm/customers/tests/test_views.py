@@ -172,6 +172,13 @@ def test_keyset_links_walk_forward_and_back(client_for, alice):
     assert [r["id"] for r in back.context["rows"]] == [r["id"] for r in page1]
 
 
+@pytest.mark.parametrize(
+    "query", ["owner=99999999999999999999", "tag=-1", "country=%00%00", "q=a%00b", "status=%00", "cursor=%00"]
+)
+def test_odd_list_parameters_never_fail(client_for, alice, acme, query):
+    assert client_for(alice).get(f"/customers/?{query}").status_code == 200
+
+
 def test_bad_cursor_falls_back_to_first_page(client_for, alice, acme):
     r = client_for(alice).get("/customers/?cursor=not-a-cursor")
     assert r.status_code == 200 and "Acme Imports LLC" in r.content.decode()
