@@ -91,7 +91,7 @@ def test_missing_ids_are_404_like_foreign_ones(client_for, alice):
 @pytest.mark.parametrize("who", ["alice", "carol", "admin"])
 def test_owner_manager_and_admin_open_every_object_view(request, who, acme, jane, vip, client_for):
     c = client_for(request.getfixturevalue(who))
-    for url in _object_urls(acme, jane, vip):
+    for url in _object_urls(acme, jane, vip) + _tag_urls(vip):
         assert c.get(url).status_code == 200, url
 
 
