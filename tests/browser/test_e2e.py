@@ -43,15 +43,16 @@ def page(monkeypatch):
         browser.close()
 
 
-def _shot(page, name: str) -> Path:
+def _shot(page, capsys, name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / name
     page.screenshot(path=str(path), full_page=True)
-    print(f"screenshot: {path}")
+    with capsys.disabled():  # shown in the test output even when pytest captures it
+        print(f"\nscreenshot: {path}")
     return path
 
 
-def test_create_customer_with_bad_phone_then_fix_it(page, live_server, alice):
+def test_create_customer_with_bad_phone_then_fix_it(page, live_server, alice, capsys):
     from tradecrm.customers.models import Company
 
     base = live_server.url
@@ -76,7 +77,7 @@ def test_create_customer_with_bad_phone_then_fix_it(page, live_server, alice):
     assert "12345" in error.inner_text() and "not a valid phone number" in error.inner_text()
     assert page.locator("#id_phones.is-invalid").count() == 1
     assert page.input_value("#id_name") == "Chicago Lighting Supply"  # nothing typed is lost
-    _shot(page, "e2e-1-phone-error.png")
+    _shot(page, capsys, "e2e-1-phone-error.png")
     assert not Company.objects.exists()
 
     page.fill("#id_phones", "(312) 555-0123")
@@ -96,7 +97,7 @@ def test_create_customer_with_bad_phone_then_fix_it(page, live_server, alice):
     page.fill("#f-q", "chicago light")
     row.wait_for()
     assert "q=chicago" in page.url
-    path = _shot(page, "e2e-2-customer-list.png")
+    path = _shot(page, capsys, "e2e-2-customer-list.png")
     assert path.stat().st_size > 10_000
     assert Company.objects.get().phones == ["+13125550123"]
     assert page.js_errors == []
