@@ -14,12 +14,12 @@ run: install
 	$(VENV)/bin/tradecrm run --port $(PORT)
 
 test: install
-	TRADECRM_DATA_DIR=$(CURDIR)/var/test $(VENV)/bin/pytest -m "not browser" -n 2 $(PYTEST_ARGS)
+	TRADECRM_DATA_DIR=$(CURDIR)/var/test $(VENV)/bin/pytest -m "not browser" $(PYTEST_ARGS)
 
 # the same suite against the PostgreSQL server (DATABASE_URL overrides PG_URL)
 test-pg: install
 	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} TRADECRM_DATA_DIR=$(CURDIR)/var/test-pg \
-	  $(VENV)/bin/pytest -m "not browser" -n 2 $(PYTEST_ARGS)
+	  $(VENV)/bin/pytest -m "not browser" $(PYTEST_ARGS)
 
 test-browser: install browser-deps
 	TRADECRM_DATA_DIR=$(CURDIR)/var/test-browser $(VENV)/bin/pytest -m browser tests/browser -p no:xdist $(PYTEST_ARGS)

