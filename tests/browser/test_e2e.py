@@ -101,3 +101,28 @@ def test_create_customer_with_bad_phone_then_fix_it(page, live_server, alice, ca
     assert path.stat().st_size > 10_000
     assert Company.objects.get().phones == ["+13125550123"]
     assert page.js_errors == []
+
+
+def test_language_switch_and_chinese_errors(page, live_server, alice, capsys):
+    base = live_server.url
+    page.goto(f"{base}/login/")
+    page.get_by_role("button", name="简体中文").click()  # before signing in: remembered in a cookie
+    page.get_by_role("heading", name="登录您的账户").wait_for()
+    page.fill("#id_username", "alice")
+    page.fill("#id_password", "pw-alice-12345")
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{base}/customers/")
+    page.get_by_role("link", name="新建客户").wait_for()  # the choice is kept on the account
+    alice.refresh_from_db()
+    assert alice.language == "zh-hans"
+
+    page.get_by_role("link", name="新建客户").click()
+    page.fill("#id_name", "柏林机械进出口有限公司")
+    page.select_option("#id_country", "DE", force=True)
+    page.fill("#id_phones", "030 12")
+    page.click("button[type=submit]")
+    error = page.locator("#id_phones_error")
+    error.wait_for()
+    assert "不是该国家的有效电话号码" in error.inner_text()
+    _shot(page, capsys, "e2e-3-chinese-error.png")
+    assert page.js_errors == []

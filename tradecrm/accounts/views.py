@@ -22,9 +22,24 @@ class SignInView(auth_views.LoginView):
     authentication_form = SignInForm
     redirect_authenticated_user = True
 
+    def form_valid(self, form):
+        # A language picked on the sign-in page is this person's choice: keep it on their account.
+        # (It lives in the anonymous session, which sign-out flushes, so it never passes to the
+        # next person who signs in on the same browser.)
+        chosen = self.request.session.pop(LOGIN_LANGUAGE_KEY, None)
+        response = super().form_valid(form)
+        user = form.get_user()
+        if chosen in dict(settings.LANGUAGES) and chosen != user.language:
+            user.language = chosen
+            user.save(update_fields=["language"])
+        return response
+
 
 class SignOutView(auth_views.LogoutView):
     pass
+
+
+LOGIN_LANGUAGE_KEY = "tradecrm_login_language"
 
 
 def _safe_next(request) -> str:
@@ -45,7 +60,9 @@ def set_language(request):
     if lang not in dict(settings.LANGUAGES):
         return response
     user = request.user
-    if user.is_authenticated and user.language != lang:
+    if not user.is_authenticated:
+        request.session[LOGIN_LANGUAGE_KEY] = lang
+    elif user.language != lang:
         user.language = lang
         user.save(update_fields=["language"])
     translation.activate(lang)

@@ -107,3 +107,16 @@ def test_preferences_reject_unknown_zone(client_for, alice):
     assert r.status_code == 422 and "timezone" in r.context["form"].errors
     alice.refresh_from_db()
     assert alice.timezone == "Asia/Shanghai"
+
+
+def test_language_chosen_on_the_sign_in_page_is_kept_on_the_account(client, alice, bob):
+    client.post("/language/", {"language": "zh-hans", "next": "/login/"})
+    client.post("/login/", {"username": "alice", "password": "pw-alice-12345"})
+    alice.refresh_from_db()
+    assert alice.language == "zh-hans"
+    # the next person on this browser keeps their own setting: sign-out flushed the choice
+    client.post("/logout/")
+    client.post("/login/", {"username": "bob", "password": "pw-bob-12345"})
+    bob.refresh_from_db()
+    assert bob.language == "en"
+    assert '<html lang="en">' in client.get("/customers/").content.decode()
