@@ -1,0 +1,59 @@
+"""Everything `make bench` measures, as one JSON document (not part of CI).
+
+    .venv/bin/python bench/run.py [--companies 1000000] [--databases sqlite,postgres] [--quick]
+
+Builds each bench database if it is missing (cached under var/bench/ and as PostgreSQL database
+tradecrm_bench_<size>), then runs the search and HTTP benchmarks on it; every result is also
+written to bench/results/<name>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import common  # noqa: E402
+
+
+def step(args: list[str]) -> dict:
+    out = subprocess.run([sys.executable, *args], cwd=common.ROOT, capture_output=True, text=True)
+    if out.returncode:
+        return {"failed": " ".join(args), "stderr": out.stderr[-3000:]}
+    return json.loads(out.stdout[out.stdout.index("{") :])
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--companies", type=int, default=1_000_000)
+    p.add_argument("--databases", default="sqlite,postgres")
+    p.add_argument("--workers", default="2,3,4", help="gunicorn worker counts to compare")
+    p.add_argument("--quick", action="store_true", help="short runs (3 s wrk, fewer queries)")
+    args = p.parse_args()
+    n = str(args.companies)
+    summary: dict = {"benchmark": "all", "companies": args.companies, "machine": common.machine(), "runs": {}}
+    for db in args.databases.split(","):
+        runs = summary["runs"][db] = {}
+        runs["load"] = step(
+            ["bench/load.py", "--companies", n, "--database", db, "--if-missing", "--save", "--quiet"]
+        )
+        search = ["bench/search.py", "--database", db, "--companies", n, "--save"]
+        web = ["bench/web.py", "--database", db, "--companies", n, "--workers", args.workers, "--save"]
+        if args.quick:
+            search += ["--per-category", "8", "--repeat", "2"]
+            web += ["--seconds", "3", "--rounds", "2"]
+        runs["search"] = step(search)
+        runs["http"] = step(web)
+        for kind in ("search", "http"):
+            runs[kind].pop("queries", None)
+            for s in runs[kind].get("in_process", {}).values():
+                s.pop("sql", None)
+    common.save(f"summary-{common.size_label(args.companies)}", summary)
+    print(json.dumps(summary, indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
