@@ -30,7 +30,7 @@ import phonenumbers
 from faker import Faker
 
 from tradecrm.core import geo
-from tradecrm.core.search import normalize_text, phone_search_tokens
+from tradecrm.core.search import phone_search_tokens, search_document
 
 from .models import BusinessType, CompanySize, CreditRating, PurchaseBand, Seniority, Source, Status
 
@@ -1193,11 +1193,11 @@ def _company_search_text_fast(d: dict, contacts: list[dict]) -> str:
     for c in contacts:
         parts += [c["first_name"], c["last_name"], c["name_local"], " ".join(c["emails"])]
         parts += [phone_search_tokens(p) for p in c["phones"]]
-    return normalize_text(*parts)
+    return search_document(*parts)
 
 
 def _contact_search_text_fast(c: dict) -> str:
-    return normalize_text(
+    return search_document(
         c["first_name"],
         c["last_name"],
         c["name_local"],
