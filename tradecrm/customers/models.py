@@ -204,7 +204,11 @@ class Contact(TimeStamped):
     class Meta:
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
-        indexes = [models.Index(fields=["company", "is_primary"], name="contact_company_idx")]
+        indexes = [
+            models.Index(fields=["company", "is_primary"], name="contact_company_idx"),
+            # the contact list pages newest-first (selectors.contacts_for_user)
+            models.Index(fields=["updated_at", "id"], name="contact_updated_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.full_name

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from django.db import connection
 from django.http import Http404
 
-from tradecrm.accounts.access import scope_companies, tag_visibility_q
+from tradecrm.accounts.access import company_visibility_q, scope_companies, tag_visibility_q
 from tradecrm.core.ids import parse_id
 from tradecrm.core.paging import Sort, keyset_page
 from tradecrm.core.search import apply_search
@@ -108,8 +108,22 @@ def company_tags(company: Company) -> list[Tag]:
     return list(Tag.objects.filter(companytag__company=company).order_by("name"))
 
 
+# How a contact list finds the visible contacts, decided per user. Above this many visible
+# customers it walks contacts newest-first on contact_updated_idx and checks each one's company,
+# stopping after about limit / (visible share) rows; below it, it collects the contacts of those
+# few customers and sorts them. Measured on 100k companies / 200k contacts: the walk takes ~1-4 ms
+# where collecting took 18 ms (sales) to 118 ms (admin), and grows with the database.
+CONTACT_WALK_THRESHOLD = 2000
+
+
 def contacts_for_user(user):
-    return Contact.objects.filter(company__in=companies_for_user(user).values("id"))
+    q = company_visibility_q(user, prefix="company__")
+    if q is None:
+        return Contact.objects.all()
+    visible = companies_for_user(user).values("id")
+    if visible[:CONTACT_WALK_THRESHOLD].count() < CONTACT_WALK_THRESHOLD:
+        return Contact.objects.filter(company__in=visible)
+    return Contact.objects.filter(q)
 
 
 def contact_get_for_user(user, contact_id) -> Contact:

@@ -654,3 +654,35 @@ def test_api_docs_page_needs_no_cdn(client, db):
     assert resp.status_code == 200
     html = resp.content.decode()
     assert "/static/ninja/swagger-ui-bundle.js" in html and "cdn.jsdelivr.net" not in html
+
+
+@pytest.mark.parametrize("walk", [True, False], ids=["walk-newest-first", "collect-visible"])
+def test_contact_list_visibility_on_both_query_paths(
+    monkeypatch, api_for, alice, bob, carol, dave, admin, make_company, walk
+):
+    from tradecrm.customers import selectors
+
+    monkeypatch.setattr(selectors, "CONTACT_WALK_THRESHOLD", 1 if walk else 10_000)
+    mine = make_company(name="Alice's")
+    followed = make_company(name="Followed by Bob")
+    CompanyFollower.objects.create(company=followed, user=bob)
+    theirs = make_company(actor=dave, name="Dave's")
+    ids = {}
+    for company, name in ((mine, "Ann"), (followed, "Fay"), (theirs, "Dan")):
+        ids[name] = contact_create(
+            actor=alice if company.owner_id == alice.pk else dave, company=company, data={"first_name": name}
+        ).pk
+    expected = {
+        "alice": {"Ann", "Fay"},
+        "bob": {"Fay"},
+        "carol": {"Ann", "Fay"},
+        "dave": {"Dan"},
+        "admin": {"Ann", "Fay", "Dan"},
+    }
+    users = {"alice": alice, "bob": bob, "carol": carol, "dave": dave, "admin": admin}
+    for persona, names in expected.items():
+        items = api_for(users[persona]).get("/api/v1/contacts").json()["items"]
+        assert {c["first_name"] for c in items} == names, persona
+        assert [c["id"] for c in items] == sorted((ids[n] for n in names), reverse=True), (
+            persona
+        )  # newest first
