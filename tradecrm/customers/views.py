@@ -27,6 +27,7 @@ from tradecrm.accounts.access import visible_team_ids
 from tradecrm.accounts.models import User
 from tradecrm.core import geo
 from tradecrm.core.errors import ConcurrentEditError
+from tradecrm.core.ids import parse_id
 from tradecrm.core.paging import BadCursor
 from tradecrm.core.phones import display_phone
 
@@ -52,17 +53,6 @@ def _user_tz(user) -> ZoneInfo:
         return ZoneInfo(user.timezone or "UTC")
     except (KeyError, ValueError):
         return ZoneInfo("UTC")
-
-
-_MAX_ID = 2**63 - 1  # the largest id a database integer column holds
-
-
-def _int_or_none(value: str | None) -> int | None:
-    try:
-        number = int(value) if value else None
-    except ValueError:
-        return None
-    return number if number is not None and 0 < number <= _MAX_ID else None
 
 
 def _concurrent_message(user, exc: ConcurrentEditError) -> str:
@@ -125,8 +115,8 @@ def company_list(request):
     filters = selectors.CompanyFilters(
         q=g.get("q", "").strip()[:200],
         country=g.get("country", "")[:2],
-        owner=_int_or_none(g.get("owner")),
-        tag=_int_or_none(g.get("tag")),
+        owner=parse_id(g.get("owner")),
+        tag=parse_id(g.get("tag")),
         source=g.get("source", "")[:16],
         status=g.get("status", "")[:16],
         business_type=g.get("business_type", "")[:24],
