@@ -87,6 +87,9 @@ class ApiToken(models.Model):
         verbose_name = _("API token")
         verbose_name_plural = _("API tokens")
 
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user_id})"
+
     @staticmethod
     def hash(raw: str) -> str:
         return _hash_token(raw)

@@ -165,6 +165,9 @@ class CompanyFollower(models.Model):
         constraints = [models.UniqueConstraint(fields=["company", "user"], name="company_follower_unique")]
         indexes = [models.Index(fields=["user", "company"], name="follower_user_idx")]
 
+    def __str__(self) -> str:
+        return f"{self.user_id} follows {self.company_id}"
+
 
 class CompanyTag(models.Model):
     company = models.ForeignKey(Company, on_delete=models.CASCADE)
@@ -173,6 +176,9 @@ class CompanyTag(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["company", "tag"], name="company_tag_unique")]
         indexes = [models.Index(fields=["tag", "company"], name="companytag_tag_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.company_id} tagged {self.tag_id}"
 
 
 class Contact(TimeStamped):
