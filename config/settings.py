@@ -105,6 +105,10 @@ else:
                     "PRAGMA cache_size=-65536;"
                 ),
             },
+            # Each gunicorn sync worker keeps its connection: opening one (connect, PRAGMAs, a cold
+            # page cache) cost 2.8x the list API's throughput (docs/decisions/0001-app-server.md).
+            "CONN_MAX_AGE": None,
+            "CONN_HEALTH_CHECKS": True,
         }
     }
 

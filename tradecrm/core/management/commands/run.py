@@ -18,8 +18,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 8000))
-        parser.add_argument("--workers", type=int, default=int(os.environ.get("TRADECRM_WEB_WORKERS") or 4),
-                            help="web worker processes")
+        parser.add_argument("--workers", type=int, default=int(os.environ.get("TRADECRM_WEB_WORKERS") or os.cpu_count() or 2),
+                            help="web worker processes (default: one per CPU, measured best in decision 0001)")
         parser.add_argument("--no-worker", action="store_true", help="do not start the background worker")
         parser.add_argument("--no-migrate", action="store_true")
 
