@@ -205,8 +205,11 @@ class CompanyForm(ServiceForm):
     ]
 
     def __init__(self, *args, user, company: Company | None = None, **kwargs):
+        saved = company is not None and company.pk
+        follower_ids = list(company.followers.values_list("pk", flat=True)) if saved else []
+        current_tags = list(company.tags.values_list("pk", flat=True)) if saved else []
         if company is not None and "initial" not in kwargs:
-            kwargs["initial"] = company_initial(company)
+            kwargs["initial"] = company_initial(company, follower_ids, current_tags)
         super().__init__(*args, **kwargs)
         lang = get_language() or "en"
         geo_selects = {
@@ -219,8 +222,6 @@ class CompanyForm(ServiceForm):
             w = self.fields[name].widget
             w.choices, w.cache_key = choices, key
             w.attrs["data-search"] = "1"
-        followers = company.followers.all() if company is not None and company.pk else []
-        follower_ids = [u.pk for u in followers]
         owner_id = company.owner_id if company is not None else None
         people = assignable_users(user, [*follower_ids, *([owner_id] if owner_id else [])])
         self.fields["followers"].widget.choices = _user_choices(people)
@@ -231,7 +232,6 @@ class CompanyForm(ServiceForm):
                 self.initial.setdefault("owner", str(user.pk))
         else:
             del self.fields["owner"]  # sales own what they create; reassigning is a manager's call
-        current_tags = [t.pk for t in company.tags.all()] if company is not None and company.pk else []
         tags = Tag.objects.filter(
             Q(pk__in=tags_for_user(user).values("pk")) | Q(pk__in=current_tags)
         ).order_by("name")
@@ -241,7 +241,7 @@ class CompanyForm(ServiceForm):
             self.initial.setdefault("status", Status.LEAD)
 
 
-def company_initial(c: Company) -> dict:
+def company_initial(c: Company, follower_ids: list[int], tag_ids: list[int]) -> dict:
     simple = [
         "name",
         "name_local",
@@ -273,8 +273,8 @@ def company_initial(c: Company) -> dict:
         hs_codes=", ".join(c.hs_codes),
         phones="\n".join(display_phone(p) for p in c.phones),
         owner=str(c.owner_id or ""),
-        followers=[str(u.pk) for u in c.followers.all()],
-        tags=[str(t) for t in c.tags.values_list("pk", flat=True)],
+        followers=[str(i) for i in follower_ids],
+        tags=[str(i) for i in tag_ids],
         version=c.version,
     )
     return data
