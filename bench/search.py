@@ -121,18 +121,22 @@ def run(database: str, companies: int, per_category: int, repeat: int, seed: int
     for category, qs in queries.items():
         results[category] = {}
         for role, user in personas.items():
-            samples, rows_found = [], []
+            samples, warm, rows_found = [], [], []
             for q in qs:
-                for _ in range(repeat):
+                for i in range(repeat):
                     t = time.perf_counter()
                     rows, _n, _p = company_list(user, CompanyFilters(q=q))
                     ms = (time.perf_counter() - t) * 1000
                     samples.append(ms)
+                    if i:
+                        warm.append(ms)
                     worst.append((ms, category, role, q))
                 rows_found.append(len(rows))
                 if time.monotonic() > deadline:
                     break
             stats = common.percentiles(samples)
+            # repeats of a query: its pages are in SQLite's/PostgreSQL's cache, as for a busy office
+            stats["warm"] = common.percentiles(warm)
             stats["queries_with_hits"] = sum(1 for r in rows_found if r)
             stats["queries"] = len(rows_found)
             results[category][role] = stats
@@ -144,6 +148,7 @@ def run(database: str, companies: int, per_category: int, repeat: int, seed: int
             "target_p95_ms": limit,
             "worst_p95_ms": max(s["p95_ms"] for s in by_role.values()),
             "met": all(s["p95_ms"] <= limit for s in by_role.values()),
+            "worst_warm_p95_ms": max(s["warm"].get("p95_ms", 0) for s in by_role.values()),
         }
     worst.sort(reverse=True)
     with connection.cursor() as cur:

@@ -158,6 +158,18 @@ def run_wrk(url: str, lua: Path, seconds: int, connections: int, threads: int) -
     return res
 
 
+def check_endpoint(port: int, url: str, headers: dict[str, str]) -> None:
+    """The server must answer 200 itself: a redirect to the sign-in page would look fast to wrk."""
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", url, headers=headers)
+    status = conn.getresponse().status
+    conn.close()
+    if status != 200:
+        raise SystemExit(f"{url} answered {status}, not 200")
+
+
 def start_server(kind: str, workers: int, port: int, env: dict) -> subprocess.Popen:
     py = sys.executable
     if kind == "gunicorn":  # the real entry point
@@ -230,17 +242,22 @@ def stop_server(proc: subprocess.Popen) -> None:
 
 
 def run(args) -> dict:
+    if args.settings:
+        os.environ["DJANGO_SETTINGS_MODULE"] = args.settings
     common.setup_django(args.database, args.companies)
     from django.core.management import call_command
 
     call_command("collectstatic", interactive=False, verbosity=0)
     ctx = prepare(args.persona, 200, args.seed)
     paths = endpoints(ctx)
+    if args.only:
+        paths = {k: v for k, v in paths.items() if k in args.only.split(",")}
     result = {
         "benchmark": "http",
         "database": args.database,
         "companies": args.companies,
         "persona": args.persona,
+        "settings": args.settings or "config.settings",
         "wrk": {"seconds": args.seconds, "threads": args.threads},
         "in_process": in_process(ctx, paths, args.rounds),
         "servers": [],
@@ -261,6 +278,7 @@ def run(args) -> dict:
             entry = {"server": kind, "workers": workers, "endpoints": {}}
             try:
                 for name, urls in paths.items():
+                    check_endpoint(port, urls[0], headers_for(name, ctx))
                     lua = write_lua(name, urls, headers_for(name, ctx))
                     conns = args.connections or max(4, workers * 2)
                     run_wrk(f"http://127.0.0.1:{port}", lua, 2, conns, args.threads)  # warm every worker
@@ -296,12 +314,17 @@ def main(argv=None) -> dict:
     p.add_argument("--seconds", type=int, default=10)
     p.add_argument("--rounds", type=int, default=5, help="in-process rounds for query counts and server time")
     p.add_argument("--persona", choices=tuple(common.PERSONAS), default="admin")
+    p.add_argument(
+        "--settings", default="", help="Django settings module for the server (default: config.settings)"
+    )
+    p.add_argument("--only", default="", help="comma-separated endpoints (default: all)")
     p.add_argument("--seed", type=int, default=3)
     p.add_argument("--save", action="store_true")
     args = p.parse_args(argv)
     result = run(args)
     if args.save:
-        common.save(f"http-{args.database}-{common.size_label(args.companies)}-{args.persona}", result)
+        tag = "-" + args.settings.rsplit(".", 1)[-1].removeprefix("settings_") if args.settings else ""
+        common.save(f"http-{args.database}-{common.size_label(args.companies)}-{args.persona}{tag}", result)
     print(json.dumps(result, indent=2, ensure_ascii=False))
     return result
 
