@@ -1,7 +1,10 @@
+import functools
+
 import pytest
 from django.core.management import call_command
 
 from tradecrm.core import geo
+from tradecrm.customers import demo
 from tradecrm.customers.demo import (
     CITY_AREAS,
     COMPANY_COLUMNS,
@@ -26,14 +29,14 @@ from tradecrm.customers.selectors import CompanyFilters, company_list
 @pytest.fixture(scope="module")
 def generated():
     gen = DemoGenerator(seed=11, owners=[Owner(1, None)], use_faker=False)
-    return [gen.company() for _ in range(150)]
+    return [gen.company() for _ in range(60)]
 
 
 def test_every_market_gives_valid_e164_numbers():
     gen = DemoGenerator(seed=3, use_faker=False)
     for m in MARKETS:
         for kind in ("mobile", "fixed"):
-            for _ in range(5):
+            for _ in range(3):
                 number = gen.phone(m.country, kind)
                 assert number.startswith("+") and phone_valid(number, m.country), (m.country, kind, number)
     for (country, city), _area in CITY_AREAS.items():
@@ -59,7 +62,7 @@ def test_generated_companies_are_valid(generated):
 def test_city_area_code_and_time_zone_agree():
     gen = DemoGenerator(seed=5, use_faker=False)
     seen = {}
-    for _ in range(300):
+    for _ in range(150):
         g = gen.company()
         if g.data["country"] == "US":
             seen[g.data["city"]] = _infer_tz(g.data)
@@ -115,7 +118,9 @@ def test_fast_path_rows_are_searchable(admin, alice):
     assert len(company_list(alice, CompanyFilters())[0]) == 6
 
 
-def test_demo_command_through_services_and_rerun(db, capsys):
+def test_demo_command_through_services_and_rerun(db, capsys, monkeypatch):
+    # faker's locales take ~70 ms each to start; names are not what this test is about
+    monkeypatch.setattr(demo, "DemoGenerator", functools.partial(DemoGenerator, use_faker=False))
     call_command("demo", companies=2, seed=4)
     first = capsys.readouterr().out
     assert "Added 2 demo companies (services" in first and "wang.fang" in first
