@@ -44,6 +44,18 @@ def company_visibility_q(user: User, prefix: str = "") -> Q | None:
     return q
 
 
+def company_visibility_branches(user: User) -> list[Q] | None:
+    """The visibility rule as separate conditions whose union is what the user sees (None: all).
+    Each one is served by its own index in sort order: (owner_id, …), the follower table,
+    (team_id, …) per team."""
+    if user.is_admin:
+        return None
+    # a join, not "id IN (followed)": both databases then start from the follower index
+    branches = [Q(owner_id=user.id), Q(companyfollower__user_id=user.id)]
+    branches += [Q(team_id=t) for t in visible_team_ids(user) or []]
+    return branches
+
+
 def scope_companies(qs: QuerySet, user: User, prefix: str = "") -> QuerySet:
     q = company_visibility_q(user, prefix)
     return qs if q is None else qs.filter(q)

@@ -80,3 +80,28 @@ def test_tag_names_unique_per_team(alice):
     tag_create(actor=alice, data={"name": "VIP", "color": "#ff0000"})
     with pytest.raises(ValidationError):
         tag_create(actor=alice, data={"name": "vip", "color": "#00ff00"})
+
+
+@pytest.mark.parametrize("sort", ["-updated_at", "name", "-created_at"])
+@pytest.mark.parametrize("q", ["", "acme"])
+def test_pages_over_visibility_branches_cover_each_visible_row_once(alice, bob, carol, dave, sort, q):
+    """Owned, followed and team customers overlap; paging (by branch or by one OR) must list each
+    visible company exactly once and nothing else."""
+    from tradecrm.customers.services import company_create
+
+    mine = [company_create(actor=alice, data={"name": f"Acme {i}", "country": "US"}).pk for i in range(4)]
+    bobs = [company_create(actor=bob, data={"name": f"Acme Bob {i}", "country": "US"}).pk for i in range(3)]
+    daves = [company_create(actor=dave, data={"name": f"Acme West {i}", "country": "US"}).pk for i in range(3)]
+    # alice follows one of bob's and one of dave's; carol (manager of East's parent) follows one of dave's
+    Company.objects.get(pk=bobs[0]).followers.add(alice)
+    Company.objects.get(pk=daves[0]).followers.add(alice, carol)
+    Company.objects.get(pk=mine[0]).followers.add(alice)  # owned and followed: two branches
+    expected = {alice: set(mine) | {bobs[0], daves[0]}, carol: set(mine) | set(bobs) | {daves[0]}}
+    for user, want in expected.items():
+        seen, cursor = [], None
+        while True:
+            rows, cursor, _ = company_list(user, CompanyFilters(q=q, sort=sort), cursor=cursor, limit=2)
+            seen += [r["id"] for r in rows]
+            if not cursor:
+                break
+        assert len(seen) == len(set(seen)) and set(seen) == want, user
