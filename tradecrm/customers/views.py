@@ -64,6 +64,26 @@ def _concurrent_message(user, exc: ConcurrentEditError) -> str:
     ) % {"by": by, "at": at}
 
 
+def _save_versioned(request, form, update, **target) -> tuple[bool, bool]:
+    """Run a versioned update service with the form's data; (saved, stale). Field errors and the
+    "changed by X at T" refusal land on the form."""
+    try:
+        update(
+            actor=request.user,
+            version=form.cleaned_data.get("version") or 0,
+            data=form.service_data(),
+            **target,
+        )
+    except ValidationError as exc:
+        form.apply_errors(exc)
+    except ConcurrentEditError as exc:
+        form.add_error(None, _concurrent_message(request.user, exc))
+        return False, True
+    else:
+        return True, False
+    return False, False
+
+
 # --- company list -------------------------------------------------------------------------------
 
 
@@ -271,15 +291,8 @@ def company_edit(request, pk: int):
     form = CompanyForm(request.POST or None, user=user, company=company)
     stale = False
     if request.method == "POST" and form.is_valid():
-        version = form.cleaned_data.get("version") or 0
-        try:
-            services.company_update(actor=user, company=company, version=version, data=form.service_data())
-        except ValidationError as exc:
-            form.apply_errors(exc)
-        except ConcurrentEditError as exc:
-            form.add_error(None, _concurrent_message(user, exc))
-            stale = True
-        else:
+        saved, stale = _save_versioned(request, form, services.company_update, company=company)
+        if saved:
             messages.success(request, _("Customer “%(name)s” saved.") % {"name": company.name})
             return redirect("customers:company_detail", pk=company.pk)
     ctx = {"nav": "customers", "form": form, "company": company, "stale": stale}
@@ -343,19 +356,8 @@ def contact_edit(request, pk: int):
     form = ContactForm(request.POST or None, contact=contact)
     stale = False
     if request.method == "POST" and form.is_valid():
-        try:
-            services.contact_update(
-                actor=request.user,
-                contact=contact,
-                version=form.cleaned_data.get("version") or 0,
-                data=form.service_data(),
-            )
-        except ValidationError as exc:
-            form.apply_errors(exc)
-        except ConcurrentEditError as exc:
-            form.add_error(None, _concurrent_message(request.user, exc))
-            stale = True
-        else:
+        saved, stale = _save_versioned(request, form, services.contact_update, contact=contact)
+        if saved:
             messages.success(request, _("Contact “%(name)s” saved.") % {"name": contact.full_name})
             return redirect("customers:company_detail", pk=contact.company_id)
     ctx = {"nav": "customers", "form": form, "company": contact.company, "contact": contact, "stale": stale}
@@ -428,19 +430,8 @@ def tag_edit(request, pk: int):
     form = TagForm(request.POST or None, user=request.user, tag=tag)
     stale = False
     if request.method == "POST" and form.is_valid():
-        try:
-            services.tag_update(
-                actor=request.user,
-                tag=tag,
-                version=form.cleaned_data.get("version") or 0,
-                data=form.service_data(),
-            )
-        except ValidationError as exc:
-            form.apply_errors(exc)
-        except ConcurrentEditError as exc:
-            form.add_error(None, _concurrent_message(request.user, exc))
-            stale = True
-        else:
+        saved, stale = _save_versioned(request, form, services.tag_update, tag=tag)
+        if saved:
             messages.success(request, _("Tag “%(name)s” saved.") % {"name": tag.name})
             return redirect("customers:tag_list")
     return render(
