@@ -16,6 +16,10 @@ from tradecrm.core import api as core_api
 from tradecrm.core.errors import ConcurrentEditError
 from tradecrm.core.paging import BadCursor
 from tradecrm.customers import api as customers_api
+from tradecrm.followups import api as followups_api
+from tradecrm.followups import notification_api
+from tradecrm.interactions import api as interactions_api
+from tradecrm.interactions import whatsapp_api
 
 api = core_api.TradeCRMAPI(
     title="TradeCRM API",
@@ -45,6 +49,11 @@ api.add_exception_handler(HttpError, core_api.on_http_error)
 api.add_router("/companies", customers_api.companies)
 api.add_router("/contacts", customers_api.contacts)
 api.add_router("/tags", customers_api.tags)
+api.add_router("/interactions", interactions_api.interactions)
+api.add_router("/whatsapp-imports", whatsapp_api.whatsapp)
+api.add_router("/followups", followups_api.followups)
+api.add_router("/reminder-rules", followups_api.rules)
+api.add_router("/notifications", notification_api.notifications)
 
 # Last, so that it only catches what no router above matched.
 fallback = Router()

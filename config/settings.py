@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "tradecrm.accounts",
     "tradecrm.customers",
     "tradecrm.audit",
+    "tradecrm.interactions",
+    "tradecrm.followups",
 ]
 
 MIDDLEWARE = [
@@ -187,3 +189,21 @@ LOGGING = {
 # --- product settings -----------------------------------------------------------------------
 TRADECRM_PAGE_SIZE = 50
 TRADECRM_DEFAULT_OFFICE_HOURS = (9, 18)
+
+# attachments on the timeline: stored under DATA_DIR/media/attachments, type sniffed from the bytes
+TRADECRM_ATTACHMENT_MAX_BYTES = int(float(os.environ.get("TRADECRM_ATTACHMENT_MAX_MB", "25")) * 1024 * 1024)
+TRADECRM_ATTACHMENT_FORBIDDEN_EXTENSIONS = frozenset(
+    "exe dll com bat cmd msi scr ps1 vbs js jar sh apk app deb rpm".split()
+)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # larger uploads spool to a temporary file
+
+# --- outgoing mail (daily digest; later campaigns) ------------------------------------------
+EMAIL_BACKEND = os.environ.get("TRADECRM_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = os.environ.get("TRADECRM_SMTP_HOST", "127.0.0.1")
+EMAIL_PORT = int(os.environ.get("TRADECRM_SMTP_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("TRADECRM_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("TRADECRM_SMTP_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("TRADECRM_SMTP_TLS", "") == "1"
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = os.environ.get("TRADECRM_MAIL_FROM", "TradeCRM <crm@localhost>")
+TRADECRM_BASE_URL = os.environ.get("TRADECRM_BASE_URL", "http://127.0.0.1:8000")

@@ -7,4 +7,8 @@ urlpatterns = [
     path("", include("tradecrm.core.urls")),
     path("", include("tradecrm.accounts.urls")),
     path("", include("tradecrm.customers.urls")),
+    path("", include("tradecrm.interactions.urls")),
+    path("", include("tradecrm.interactions.whatsapp_urls")),
+    path("", include("tradecrm.followups.urls")),
+    path("", include("tradecrm.followups.notification_urls")),
 ]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime
 import hashlib
 import secrets
 
@@ -51,6 +52,10 @@ class User(AbstractUser):
     language = models.CharField(_("language"), max_length=10, default="en",
                                 choices=[("en", "English"), ("zh-hans", "简体中文")])
     timezone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai")
+    work_start = models.TimeField(_("my working day starts"), default=datetime.time(9, 0))
+    work_end = models.TimeField(_("my working day ends"), default=datetime.time(22, 0))
+    daily_digest = models.BooleanField(_("daily digest email"), default=False,
+                                       help_text=_("A morning email with your overdue and due follow-ups."))
 
     class Meta:
         verbose_name = _("user")

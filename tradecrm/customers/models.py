@@ -132,6 +132,10 @@ class Company(TimeStamped):
     followers = models.ManyToManyField(settings.AUTH_USER_MODEL, through="CompanyFollower",
                                        related_name="followed_companies", blank=True)
     search_text = models.TextField(default="", editable=False)
+    # Kept by the interaction and follow-up services (and the reminder scan), read on every card.
+    last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True, editable=False)
+    next_followup_at = models.DateTimeField(_("next follow-up"), null=True, blank=True, editable=False)
+    reviewed_at = models.DateTimeField(_("profile last reviewed"), null=True, blank=True, editable=False)
     version = models.PositiveIntegerField(default=1)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
