@@ -86,6 +86,8 @@ def _company_row(r: dict) -> dict:
         else None,
         "timezone": r["timezone"],
         "tags": r["tags"],
+        "last_contact_at": r["last_contact_at"],
+        "next_followup_at": r["next_followup_at"],
         "version": r["version"],
         "created_at": r["created_at"],
         "updated_at": r["updated_at"],
@@ -97,7 +99,7 @@ COMPANY_PLAIN_FIELDS = tuple(
     id name name_local country city address website email email_domains phones industry business_type
     company_size annual_purchase main_products hs_codes source source_detail timezone office_start
     office_end preferred_language currency credit_rating cooperation_since status team_id notes version
-    created_at updated_at
+    created_at updated_at last_contact_at next_followup_at reviewed_at
     """.split()
 )
 

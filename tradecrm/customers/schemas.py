@@ -116,6 +116,10 @@ class CompanyListItem(Schema):
     owner: UserRef | None
     timezone: str
     tags: list[TagRef]
+    last_contact_at: dt.datetime | None = Field(
+        description="Last real contact (call, email, chat, meeting…)."
+    )
+    next_followup_at: dt.datetime | None = Field(description="Due time of the next open follow-up.")
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -159,6 +163,11 @@ class CompanyOut(Schema):
     followers: list[UserRef]
     tags: list[TagRef]
     notes: str
+    last_contact_at: dt.datetime | None = Field(
+        description="Last real contact (call, email, chat, meeting…)."
+    )
+    next_followup_at: dt.datetime | None = Field(description="Due time of the next open follow-up.")
+    reviewed_at: dt.datetime | None = Field(description="When the profile was last marked as reviewed.")
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime

@@ -31,7 +31,7 @@ COMPANY_SORTS = {
 COMPANY_LIST_FIELDS = (
     "id", "name", "name_local", "country", "city", "status", "business_type", "source", "email", "phones",
     "owner_id", "owner__username", "owner__first_name", "owner__last_name", "timezone", "updated_at", "created_at",
-    "version",
+    "version", "last_contact_at", "next_followup_at",
 )
 
 

@@ -106,6 +106,8 @@ def _company_rows_html(rows: list[dict], lang: str, tz: ZoneInfo) -> SafeString:
     statuses = {k: str(v) for k, v in Status.choices}
     btypes = {k: str(v) for k, v in BusinessType.choices}
     base = reverse("customers:company_list")
+    now = timezone.now()
+    none_planned = _("none planned")
     out = []
     for r in rows:
         name_local = f'<div class="name-local">{esc(r["name_local"])}</div>' if r["name_local"] else ""
@@ -116,12 +118,19 @@ def _company_rows_html(rows: list[dict], lang: str, tz: ZoneInfo) -> SafeString:
         )
         owner = f"{r['owner__first_name']} {r['owner__last_name']}".strip() or r["owner__username"] or ""
         status = r["status"]
+        last, nxt = r["last_contact_at"], r["next_followup_at"]
+        last_html = f"{last.astimezone(tz):%Y-%m-%d}" if last else "—"
+        if nxt is None:
+            next_html = f'<span class="text-secondary">{esc(none_planned)}</span>'
+        else:
+            late = ' class="text-danger fw-medium"' if nxt < now else ""
+            next_html = f"<span{late}>{nxt.astimezone(tz):%Y-%m-%d %H:%M}</span>"
         out.append(
             f'<tr><td><a href="{base}{r["id"]}/" class="fw-medium">{esc(r["name"])}</a>{name_local}</td>'
             f"<td>{esc(countries.get(r['country'], r['country']))}{city}</td>"
             f'<td><span class="badge status-{esc(status)}">{esc(statuses.get(status, status))}</span></td>'
             f"<td>{esc(btypes.get(r['business_type'], ''))}</td><td>{tags}</td><td>{esc(owner)}</td>"
-            f'<td class="text-secondary text-nowrap">{r["updated_at"].astimezone(tz):%Y-%m-%d %H:%M}</td></tr>'
+            f'<td class="text-secondary text-nowrap">{last_html}</td><td class="text-nowrap">{next_html}</td></tr>'
         )
     return mark_safe("\n".join(out))  # built from escaped values only
 

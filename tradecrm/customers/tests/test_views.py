@@ -449,3 +449,22 @@ def test_list_rows_escape_what_users_typed(client_for, alice, make_company):
     html = client_for(alice).get("/customers/").content.decode()
     assert "<script>alert" not in html and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
     assert "A &amp; B" in html and "&lt;b&gt;" in html and "&lt;i&gt;hot&lt;/i&gt;" in html
+
+
+def test_list_shows_last_contact_and_next_follow_up(client_for, alice, make_company):
+    from django.utils import timezone
+
+    from tradecrm.customers.models import Company
+
+    now = timezone.now()
+    late = make_company(actor=alice, name="Overdue Buyer GmbH")
+    Company.objects.filter(pk=late.pk).update(
+        last_contact_at=dt.datetime(2026, 3, 4, 10, tzinfo=dt.UTC),
+        next_followup_at=now - dt.timedelta(days=1),
+    )
+    make_company(actor=alice, name="Untouched Lead Ltd")
+    html = client_for(alice).get("/customers/").content.decode()
+    row = next(r for r in html.split("<tr>") if "Overdue Buyer GmbH" in r)
+    assert "2026-03-04" in row and 'class="text-danger fw-medium"' in row
+    fresh = next(r for r in html.split("<tr>") if "Untouched Lead Ltd" in r)
+    assert "none planned" in fresh and "text-danger" not in fresh
