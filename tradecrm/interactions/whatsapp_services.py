@@ -1,0 +1,403 @@
+"""Importing a WhatsApp chat export into a customer's timeline: one interaction per message.
+
+The web page, the API and the `whatsapp_import` command all call `whatsapp_import`. It reads the
+whole file first (`whatsapp.py`); a file it cannot read is refused with the line at fault and
+nothing is written. Then, in one transaction, it inserts the messages that are not on the
+timeline yet, stores the media files of a .zip on their messages, refreshes the customer's last
+contact and records one audit event.
+
+Re-importing is safe: each message gets `external_id` = a hash of its time as the chat shows it,
+its sender, its text and its ordinal among identical messages, so the same export, or a longer
+one of the same chat, only adds what is new. The time zone chosen does not change the hash. A
+media message hashes as "media + caption", so an export with media and one without match.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import html
+import re
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from tradecrm.audit.services import audit_record
+from tradecrm.core import geo
+from tradecrm.core.phones import normalize_phone
+from tradecrm.customers.models import Company, Contact
+
+from . import services
+from .models import Attachment, Direction, Interaction, InteractionSource, InteractionType
+from .validation import text_to_html
+from .whatsapp import (
+    DMY,
+    MDY,
+    YMD,
+    ChatExport,
+    ChatMessage,
+    WhatsAppFormatError,
+    WhatsAppImportError,
+    clean_name,
+    decode_text,
+    open_export,
+    parse_chat,
+)
+
+SUBJECT_CHARS = 80
+PREVIEW_ROWS = 20
+DATE_ORDERS = (DMY, MDY, YMD)
+_PHONEISH = re.compile(r"^\+?[\d\s().\-]{6,}$")
+
+
+class WhatsAppFileInvalid(ValidationError):
+    """The upload is not a WhatsApp export we can read. `line`/`content` name the first
+    unreadable line when there is one."""
+
+    def __init__(self, message: str, *, line: int | None = None, content: str = ""):
+        self.line = line
+        self.content = content
+        super().__init__({"file": [message]})
+
+
+def error_message(exc: WhatsAppImportError) -> str:
+    """The reader's refusal in the user's language."""
+    p = exc.params
+    if isinstance(exc, WhatsAppFormatError):
+        if exc.code == "empty":
+            return _("The file holds no WhatsApp messages.")
+        if exc.code == "encoding":
+            return (
+                _("Line %(line)d is not UTF-8 text: “%(content)s”. Export the chat again from WhatsApp.") % p
+            )
+        if exc.code in ("date", "date_order", "time"):
+            return (
+                _(
+                    "Line %(line)d has a date or time that cannot be read in this chat's format: “%(content)s”. "
+                    "Nothing was imported."
+                )
+                % p
+            )
+        return (
+            _(
+                "Line %(line)d is not in a WhatsApp export format we can read: “%(content)s”. A chat export "
+                "starts with a line like “31/12/2023, 21:41 - Name: text” or “[31/12/2023, 21:41:05] Name: text”. "
+                "Nothing was imported."
+            )
+            % p
+        )
+    if exc.code == "too_large":
+        return _("The chat text is larger than %(limit)s.") % {"limit": services.human_size(p["limit"])}
+    if exc.code == "bad_zip":
+        return _("The file is not a readable .zip archive.")
+    if exc.code == "no_chat":
+        return _("The .zip holds no chat text (_chat.txt or “WhatsApp Chat with …”.txt).")
+    if exc.code == "zip_members":
+        return _("The .zip holds more than %(limit)d files.") % p
+    if exc.code in ("zip_total", "zip_bomb"):
+        return _("The .zip unpacks to more than %(limit)s; it was refused.") % {
+            "limit": services.human_size(p.get("limit", 0) or 500 * 1024 * 1024)
+        }
+    return _("The file could not be read as a WhatsApp export.")
+
+
+@dataclass
+class SenderInfo:
+    name: str
+    messages: int
+    direction: str
+    contact_id: int | None = None
+    contact_name: str = ""
+
+
+@dataclass
+class WhatsAppImportResult:
+    file_name: str
+    format: str
+    date_order: str
+    date_order_ambiguous: bool
+    timezone: str
+    dry_run: bool
+    messages: int = 0  # messages of the conversation read (system lines not included)
+    created: int = 0
+    duplicates: int = 0
+    system_lines: int = 0
+    senders: list[SenderInfo] = field(default_factory=list)
+    unmatched_senders: list[str] = field(default_factory=list)
+    attachments_stored: int = 0
+    attachments_refused: list[dict] = field(default_factory=list)  # {name, reason}
+    attachments_missing: list[str] = field(default_factory=list)  # named in the chat, not in the upload
+    preview: list[dict] = field(default_factory=list)  # the first messages: at, sender, direction, contact…
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _zone(name: str) -> ZoneInfo:
+    if name not in geo.timezone_names():
+        raise ValidationError(
+            {
+                "timezone": [
+                    _("“%(value)s” is not a time zone (use a name like Europe/Berlin).") % {"value": name}
+                ]
+            }
+        )
+    return ZoneInfo(name)
+
+
+def _as_phone(raw: str, region: str) -> str:
+    if not _PHONEISH.match(raw):
+        return ""
+    try:
+        return normalize_phone(raw, region)
+    except ValidationError:
+        return ""
+
+
+def _fold(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def _contact_index(company: Company) -> tuple[dict[str, int], dict[str, int], dict[int, str]]:
+    """E.164 → contact id, folded name → contact id, contact id → display name."""
+    by_phone: dict[str, int] = {}
+    by_name: dict[str, int] = {}
+    names: dict[int, str] = {}
+    rows = Contact.objects.filter(company_id=company.pk).order_by("-is_primary", "id")
+    for c in rows.values("id", "first_name", "last_name", "name_local", "whatsapp", "phones", "email"):
+        full = " ".join(p for p in (c["first_name"], c["last_name"]) if p)
+        names[c["id"]] = full or c["name_local"] or c["email"]
+        for phone in [c["whatsapp"], *c["phones"]]:
+            e164 = phone if phone.startswith("+") else _as_phone(phone, company.country)
+            if e164:
+                by_phone.setdefault(e164, c["id"])
+        reversed_name = " ".join(p for p in (c["last_name"], c["first_name"]) if p)
+        for key in (full, reversed_name, c["name_local"]):
+            if key:
+                by_name.setdefault(_fold(key), c["id"])
+    return by_phone, by_name, names
+
+
+def _hash_text(msg: ChatMessage) -> str:
+    return f"\x00media\x1f{msg.text}" if (msg.media or msg.media_omitted) else msg.text
+
+
+def message_external_id(msg: ChatMessage, ordinal: int) -> str:
+    """Stable across re-imports: the chat's own time (not the chosen zone), sender, text, ordinal."""
+    key = "\x1f".join(("wa1", msg.at.isoformat(), msg.sender, _hash_text(msg), str(ordinal)))
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _subject(msg: ChatMessage) -> str:
+    text = " ".join(msg.text.split())
+    if not text:
+        text = msg.media or _("Media not included in the export")
+    return text[:SUBJECT_CHARS]
+
+
+def _body(msg: ChatMessage) -> str:
+    body = text_to_html(msg.text)
+    if msg.media_omitted:
+        note = html.escape(_("Media not included in the export"))
+        body = f"{body}<br><i>{note}</i>" if body else f"<i>{note}</i>"
+    elif msg.media and not msg.text:
+        body = html.escape(msg.media)
+    return body
+
+
+def _parse(file, date_order: str | None) -> tuple[ChatExport, object]:
+    try:
+        export = open_export(file)
+        parsed = parse_chat(decode_text(export.chat), date_order=date_order or None, default_order=DMY)
+    except WhatsAppFormatError as exc:
+        raise WhatsAppFileInvalid(error_message(exc), line=exc.line, content=exc.content) from None
+    except WhatsAppImportError as exc:
+        raise WhatsAppFileInvalid(error_message(exc)) from None
+    return export, parsed
+
+
+def _existing(company: Company, ids: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for i in range(0, len(ids), 500):
+        found.update(
+            Interaction.objects.filter(
+                company_id=company.pk, source=InteractionSource.WHATSAPP, external_id__in=ids[i : i + 500]
+            ).values_list("external_id", "id")
+        )
+    return found
+
+
+def whatsapp_import(
+    *,
+    actor,
+    company: Company,
+    file,
+    my_names: list[str],
+    timezone: str | None = None,
+    date_order: str | None = None,
+    dry_run: bool = False,
+    file_name: str = "",
+) -> WhatsAppImportResult:
+    """Import a chat exported from WhatsApp (.txt, or .zip with media) into `company`'s timeline.
+
+    `my_names`: how the importing user appears in the chat (display names or phone numbers);
+    their messages are outgoing, everyone else's incoming. `timezone`: the zone of the phone that
+    exported the chat (default: the actor's). `date_order`: "DMY"/"MDY"/"YMD" to override what
+    the file's dates show. `dry_run`: read, match and count, write nothing.
+    Raises WhatsAppFileInvalid (a ValidationError on `file`) for a file it cannot read."""
+    zone_name = timezone or getattr(actor, "timezone", "") or "UTC"
+    zone = _zone(zone_name)
+    if date_order and date_order not in DATE_ORDERS:
+        raise ValidationError({"date_order": [_("Choose DMY, MDY or YMD.")]})
+    file_name = file_name or str(getattr(file, "name", "") or "")
+    export, parsed = _parse(file, date_order)
+
+    conversation = parsed.conversation
+    result = WhatsAppImportResult(
+        file_name=file_name.rsplit("/", 1)[-1],
+        format=parsed.format,
+        date_order=parsed.date_order,
+        date_order_ambiguous=parsed.date_order_ambiguous,
+        timezone=zone_name,
+        dry_run=dry_run,
+        messages=len(conversation),
+        system_lines=parsed.system_lines,
+    )
+
+    # who is who: me (outgoing), the company's contacts by E.164 or by name, or unknown
+    mine = {_fold(clean_name(n)) for n in my_names if n and n.strip()}
+    mine |= {p for p in (_as_phone(clean_name(n), company.country) for n in my_names if n) if p}
+    by_phone, by_name, contact_names = _contact_index(company)
+    counts = Counter(m.sender for m in conversation)
+    senders: dict[str, SenderInfo] = {}
+    for name, n in counts.items():
+        phone = _as_phone(name, company.country)
+        if _fold(name) in mine or (phone and phone in mine):
+            senders[name] = SenderInfo(name, n, Direction.OUTBOUND)
+            continue
+        contact_id = by_phone.get(phone) if phone else None
+        contact_id = contact_id or by_name.get(_fold(name))
+        senders[name] = SenderInfo(name, n, Direction.INBOUND, contact_id, contact_names.get(contact_id, ""))
+    others = [s for s in senders.values() if s.direction == Direction.INBOUND]
+    # In a chat with one person, what I write goes to that person.
+    counterpart = others[0].contact_id if len(others) == 1 else None
+    result.senders = sorted(senders.values(), key=lambda s: (s.direction != Direction.OUTBOUND, -s.messages))
+    result.unmatched_senders = [s.name for s in others if s.contact_id is None]
+
+    seen: Counter = Counter()
+    rows: list[tuple[ChatMessage, str, Interaction]] = []
+    for msg in conversation:
+        key = (msg.at, msg.sender, _hash_text(msg))
+        external_id = message_external_id(msg, seen[key])
+        seen[key] += 1
+        info = senders[msg.sender]
+        contact_id = info.contact_id if info.direction == Direction.INBOUND else counterpart
+        subject, body = _subject(msg), _body(msg)
+        extra = " ".join(p for p in (msg.sender, contact_names.get(contact_id, "")) if p)
+        rows.append(
+            (
+                msg,
+                external_id,
+                Interaction(
+                    company_id=company.pk,
+                    contact_id=contact_id,
+                    type=InteractionType.WHATSAPP,
+                    direction=info.direction,
+                    occurred_at=msg.at.replace(tzinfo=zone).astimezone(dt.UTC),
+                    subject=subject,
+                    body=body,
+                    source=InteractionSource.WHATSAPP,
+                    external_id=external_id,
+                    owner=actor,
+                    updated_by=actor,
+                    search_text=services.interaction_search_text(subject, body, extra),
+                ),
+            )
+        )
+    existing = _existing(company, [r[1] for r in rows])
+    new = [r for r in rows if r[1] not in existing]
+    result.duplicates = len(rows) - len(new)
+    result.created = len(new)
+    result.attachments_missing = [m.media for m, _i, _o in rows if m.media and m.media not in export.media]
+    result.preview = [
+        {
+            "line": m.line,
+            "occurred_at": obj.occurred_at,
+            "local_time": m.at,
+            "sender": m.sender,
+            "direction": obj.direction,
+            "contact_id": obj.contact_id,
+            "contact_name": contact_names.get(obj.contact_id, ""),
+            "subject": obj.subject,
+            "media": m.media,
+            "duplicate": ext in existing,
+        }
+        for m, ext, obj in rows[:PREVIEW_ROWS]
+    ]
+    if dry_run:
+        return result
+
+    with transaction.atomic():
+        Interaction.objects.bulk_create([obj for _m, _e, obj in new], batch_size=500, ignore_conflicts=True)
+        with_media = [(m, ext) for m, ext, _o in rows if m.media and m.media in export.media]
+        if with_media:
+            _store_media(actor, company, export, with_media, result)
+        services.company_refresh_last_contact(company.pk)
+        audit_record(
+            actor=actor,
+            action="whatsapp.import",
+            obj=company,
+            changes={
+                "file": result.file_name,
+                "messages": result.messages,
+                "created": result.created,
+                "duplicates": result.duplicates,
+                "attachments": result.attachments_stored,
+                "timezone": zone_name,
+                "date_order": result.date_order,
+            },
+        )
+    return result
+
+
+def _store_media(
+    actor, company: Company, export: ChatExport, with_media, result: WhatsAppImportResult
+) -> None:
+    """Each media file of the .zip on its message (also on a message imported earlier without it);
+    a file the attachment rules refuse is reported and skipped."""
+    ids = _existing(company, [ext for _m, ext in with_media])
+    have = set(
+        Attachment.objects.filter(interaction_id__in=list(ids.values())).values_list("interaction_id", "name")
+    )
+    limit = settings.TRADECRM_ATTACHMENT_MAX_BYTES
+    for msg, ext in with_media:
+        interaction_id = ids.get(ext)
+        if interaction_id is None or (interaction_id, msg.media) in have:
+            continue
+        data = export.read_media(msg.media, limit)
+        if data is None:
+            size = export.media[msg.media].file_size
+            reason = _("“%(name)s” is %(size)s; attachments may be at most %(limit)s.") % {
+                "name": msg.media,
+                "size": services.human_size(size),
+                "limit": services.human_size(limit),
+            }
+            result.attachments_refused.append({"name": msg.media, "reason": reason})
+            continue
+        target = Interaction(pk=interaction_id, company_id=company.pk)
+        try:
+            with transaction.atomic():
+                services.attachment_add(
+                    actor=actor, interaction=target, upload=ContentFile(data, name=msg.media)
+                )
+        except ValidationError as exc:
+            result.attachments_refused.append({"name": msg.media, "reason": " ".join(exc.messages)})
+        else:
+            have.add((interaction_id, msg.media))
+            result.attachments_stored += 1
