@@ -16,6 +16,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tradecrm.core.paging import Sort, keyset_page
+
 from .models import Notification
 
 KINDS = ("followup_due", "followup_assigned", "unanswered_inquiry", "review_due", "cadence_created")
@@ -126,3 +128,19 @@ def notification_get_for_user(user, notification_id: int) -> Notification:
     if n is None:
         raise Http404
     return n
+
+
+PAGE_FIELDS = ("id", "kind", "params", "url", "company_id", "followup_id", "created_at", "read_at")
+_NEWEST_FIRST = Sort("created_at", True, "datetime")
+
+
+def notification_page(user, *, unread: bool = False, cursor: str | None = None, limit: int = 30):
+    """A keyset page of the user's notifications, newest first, each row with its rendered text.
+    Returns (rows, next_cursor, prev_cursor); raises BadCursor for a cursor it did not issue."""
+    qs = Notification.objects.filter(user=user)
+    if unread:
+        qs = qs.filter(read_at__isnull=True)
+    rows, nxt, prev = keyset_page(qs, _NEWEST_FIRST, cursor, limit, PAGE_FIELDS)
+    for r in rows:
+        r["text"] = render(r)
+    return rows, nxt, prev
