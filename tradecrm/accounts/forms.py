@@ -20,7 +20,8 @@ class SignInForm(AuthenticationForm):
 
 
 class PreferencesForm(forms.Form):
-    """The signed-in user's own settings: interface language and the time zone their clock uses."""
+    """The signed-in user's own settings: interface language, the time zone their clock uses, their
+    working hours (for "best time to reach") and the daily digest email."""
 
     first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
     last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
@@ -28,6 +29,17 @@ class PreferencesForm(forms.Form):
         label=_("Interface language"), choices=[("en", "English"), ("zh-hans", "简体中文")]
     )
     timezone = forms.ChoiceField(label=_("Your time zone"))
+    work_start = forms.TimeField(
+        label=_("My working day starts"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+    work_end = forms.TimeField(
+        label=_("My working day ends"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+    daily_digest = forms.BooleanField(
+        label=_("Daily digest email"),
+        required=False,
+        help_text=_("At 08:00 your time: overdue and due follow-ups and unread notifications."),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -38,6 +50,16 @@ class PreferencesForm(forms.Form):
         )
         self.fields["timezone"].widget.attrs["data-search"] = "1"
         for field in self.fields.values():
-            field.widget.attrs["class"] = (
-                "form-select" if isinstance(field.widget, forms.Select) else "form-control"
-            )
+            if isinstance(field.widget, forms.CheckboxInput):
+                field.widget.attrs["class"] = "form-check-input"
+            elif isinstance(field.widget, forms.Select):
+                field.widget.attrs["class"] = "form-select"
+            else:
+                field.widget.attrs["class"] = "form-control"
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("work_start"), data.get("work_end")
+        if start is not None and end is not None and end <= start:
+            self.add_error("work_end", _("The end of your working day must be after its start."))
+        return data

@@ -81,6 +81,9 @@ def preferences(request):
         "last_name": user.last_name,
         "language": user.language,
         "timezone": user.timezone,
+        "work_start": user.work_start,
+        "work_end": user.work_end,
+        "daily_digest": user.daily_digest,
     }
     form = PreferencesForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():

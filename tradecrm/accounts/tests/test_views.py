@@ -94,7 +94,14 @@ def test_preferences_save_language_and_time_zone(client_for, alice):
     assert '<option value="Asia/Shanghai" selected>' in html
     r = c.post(
         "/account/",
-        {"first_name": "Alice", "last_name": "Wang", "language": "zh-hans", "timezone": "Europe/Berlin"},
+        {
+            "first_name": "Alice",
+            "last_name": "Wang",
+            "language": "zh-hans",
+            "timezone": "Europe/Berlin",
+            "work_start": "09:00",
+            "work_end": "22:00",
+        },
     )
     assert r.status_code == 302
     alice.refresh_from_db()
