@@ -78,6 +78,10 @@ class FollowUp(TimeStamped):
             models.Index(fields=["assignee", "status", "due_at", "id"], name="followup_assignee_idx"),
             models.Index(fields=["company", "status", "due_at"], name="followup_company_idx"),
             models.Index(fields=["status", "due_at", "id"], name="followup_due_idx"),
+            # The reminder scan's "due and not yet reminded" step reads only these rows; without it
+            # it walked every overdue open follow-up on each run (millions at scale).
+            models.Index(fields=["due_at"], name="followup_unreminded_idx",
+                         condition=Q(status="open", reminded_at__isnull=True)),
         ]
         constraints = [
             models.UniqueConstraint(fields=["company", "kind"], name="followup_one_open_auto",

@@ -1,0 +1,385 @@
+"""The reminder scan: cadence rules, unanswered inquiries, profile reviews and due reminders.
+
+`run_reminders()` runs every 5 minutes (tasks.py) and from `tradecrm reminders run`. Every step
+is one or two set-based statements (INSERT … SELECT … WHERE NOT EXISTS … ON CONFLICT DO NOTHING,
+UPDATE … WHERE …) that run the same on SQLite and PostgreSQL; nothing loops over customers in
+Python. The scan is idempotent: the partial unique constraint `followup_one_open_auto` (one open
+automatic follow-up per customer and kind), the NOT EXISTS guards and the notification keys
+(`due:<id>`, …, unique per user) make a second run create nothing.
+
+Notifications: an automatic follow-up that is already due when the scan creates it gets one
+notification of its own kind (cadence_created, unanswered_inquiry, review_due) and is marked
+reminded; any other follow-up gets `followup_due` when its time comes (step "due"). So each
+follow-up notifies its assignee once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+
+from django.apps import apps
+from django.db import connection, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from tradecrm.customers.models import Status
+from tradecrm.interactions.models import CONTACT_TYPES
+
+from .models import CadenceRule, FollowUpKind, RuleKind
+
+# A follow-up due within this lead is reminded now, so the reminder arrives before the moment.
+DUE_LEAD = dt.timedelta(minutes=15)
+# Inbound messages older than this are history (imports, old mailboxes), not inquiries to chase.
+UNANSWERED_LOOKBACK = dt.timedelta(days=30)
+# The types of an inbound message that is an inquiry waiting for an answer.
+INQUIRY_TYPES = ("email", "whatsapp", "wechat", "chat", "call")
+
+FOLLOWUP = "followups_followup"
+NOTIFICATION = "followups_notification"
+COMPANY = "customers_company"
+USER = "accounts_user"
+RULE = "followups_cadencerule"
+INTERACTION = "interactions_interaction"
+
+
+# --- SQL that differs between SQLite and PostgreSQL ---------------------------------------------
+
+
+def _pg() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _param(value: dt.datetime):
+    """A datetime as the database stores it (naive UTC text on SQLite)."""
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _add_days(expr: str, days: str) -> str:
+    if _pg():
+        return f"({expr} + ({days}) * interval '1 day')"
+    return f"datetime({expr}, '+' || ({days}) || ' days')"
+
+
+def _add_hours(expr: str, hours: str) -> str:
+    if _pg():
+        return f"({expr} + ({hours}) * interval '1 hour')"
+    return f"datetime({expr}, '+' || ({hours}) || ' hours')"
+
+
+def _later(a: str, b: str) -> str:
+    """The later of two non-null datetimes."""
+    return f"GREATEST({a}, {b})" if _pg() else f"MAX({a}, {b})"
+
+
+def _json(*pairs: tuple[str, str]) -> str:
+    args = ", ".join(f"'{k}', {v}" for k, v in pairs)
+    return f"jsonb_build_object({args})" if _pg() else f"json_object({args})"
+
+
+def _text(expr: str) -> str:
+    return f"CAST({expr} AS TEXT)" if not _pg() else f"({expr})::text"
+
+
+def _company_url_sql(company_id: str) -> str:
+    prefix, suffix = reverse("customers:company_detail", args=[987654321]).split("987654321")
+    return f"'{prefix}' || {_text(company_id)} || '{suffix}'"
+
+
+def _rule_case(kind: str) -> tuple[str, list] | None:
+    """CASE c.status WHEN … THEN rule_id … END: the active rule of `kind` for each lifecycle
+    status, a status-specific rule winning over the kind's general one (status ''). Rules for a
+    tier are not applied yet: customers have no tier until grading exists. None: no rule."""
+    rules = list(
+        CadenceRule.objects.filter(kind=kind, active=True, tier="").values_list("id", "status").order_by("id")
+    )
+    general = next((rid for rid, status in rules if status == ""), None)
+    specific = {status: rid for rid, status in rules if status}
+    if not specific and general is None:
+        return None
+    sql, params = "CASE c.status", []
+    for status in Status.values:
+        rid = specific.get(status, general)
+        if rid is not None:
+            sql += " WHEN %s THEN %s"
+            params += [status, rid]
+    if len(params) == 0:
+        return None
+    return sql + " END", params
+
+
+INSERT_FOLLOWUP = (
+    f"INSERT INTO {FOLLOWUP} (company_id, assignee_id, title, notes, due_at, priority, status, kind, rule_id,"
+    f" recurrence, reminded_at, version, created_at, updated_at)"
+)
+
+
+def _execute(sql: str, params: list) -> int:
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return max(cur.rowcount, 0)
+
+
+def _notify_created(
+    kind: str, notification: str, params_sql: tuple[tuple[str, str], ...], first_id: int, now
+) -> int:
+    """One notification per follow-up of `kind` this run created already due (marked reminded)."""
+    key = f"'{kind}:' || {_text('f.id')}"
+    sql = (
+        f'INSERT INTO {NOTIFICATION} (user_id, kind, params, url, company_id, followup_id, "key", created_at) '
+        f"SELECT f.assignee_id, %s, {_json(*params_sql)}, {_company_url_sql('c.id')}, c.id, f.id, {key}, %s "
+        f"FROM {FOLLOWUP} f JOIN {COMPANY} c ON c.id = f.company_id "
+        f"LEFT JOIN {RULE} r ON r.id = f.rule_id "
+        f"WHERE f.id > %s AND f.kind = %s AND f.reminded_at = %s "
+        f"ON CONFLICT DO NOTHING"
+    )
+    return _execute(sql, [notification, now, first_id, kind, now])
+
+
+# --- producers ----------------------------------------------------------------------------------
+
+Producer = Callable[["Scan"], dict]
+PRODUCERS: list[tuple[str, Producer]] = []
+
+
+def producer(name: str):
+    """Register a step that creates follow-ups. Apps that bring new sources (quotations, orders)
+    add theirs; each returns {"created": n, …} or {"created": 0, "skipped": reason}."""
+
+    def register(fn: Producer) -> Producer:
+        PRODUCERS.append((name, fn))
+        return fn
+
+    return register
+
+
+class Scan:
+    def __init__(self, now: dt.datetime):
+        self.now = now
+        self.p_now = _param(now)
+        self.p_lead = _param(now + DUE_LEAD)
+        with connection.cursor() as cur:
+            cur.execute(f"SELECT MAX(id) FROM {FOLLOWUP}")
+            self.first_id = cur.fetchone()[0] or 0  # follow-ups with a larger id are this run's
+
+
+@producer("cadence")
+def produce_cadence(scan: Scan) -> dict:
+    """Customers with an active owner and no open follow-up get one from their status's cadence
+    rule, due N days after the last real contact (or after the customer was created). A cadence
+    follow-up closed without a contact being logged counts as a contact, so closing one does not
+    bring back an overdue one at once."""
+    case = _rule_case(RuleKind.CADENCE)
+    if case is None:
+        return {"created": 0, "skipped": "no active cadence rule"}
+    case_sql, case_params = case
+    last_closed = (
+        f"(SELECT MAX(x.completed_at) FROM {FOLLOWUP} x WHERE x.company_id = c.id AND x.kind = 'cadence' "
+        f"AND x.completed_at IS NOT NULL)"
+    )
+    base = _later("COALESCE(c.last_contact_at, c.created_at)", f"COALESCE({last_closed}, c.created_at)")
+    due = _add_days(base, "r.days")
+    sql = (
+        f"{INSERT_FOLLOWUP} "
+        f"SELECT c.id, c.owner_id, r.name, '', {due}, r.priority, 'open', 'cadence', r.id, '', "
+        f"CASE WHEN {due} <= %s THEN %s END, 1, %s, %s "
+        f"FROM {COMPANY} c JOIN {RULE} r ON r.id = ({case_sql}) "
+        f"JOIN {USER} u ON u.id = c.owner_id AND u.is_active "
+        f"WHERE r.days IS NOT NULL AND NOT EXISTS "
+        f"(SELECT 1 FROM {FOLLOWUP} f WHERE f.company_id = c.id AND f.status = 'open') "
+        f"ON CONFLICT DO NOTHING"
+    )
+    created = _execute(sql, [scan.p_lead, scan.p_now, scan.p_now, scan.p_now, *case_params])
+    notified = (
+        _notify_created(
+            FollowUpKind.CADENCE,
+            "cadence_created",
+            (("title", "f.title"), ("company", "c.name")),
+            scan.first_id,
+            scan.p_now,
+        )
+        if created
+        else 0
+    )
+    return {"created": created, "notified": notified}
+
+
+@producer("unanswered")
+def produce_unanswered(scan: Scan) -> dict:
+    """A customer whose inquiry (email, WhatsApp, WeChat, chat, call from them) has had no answer
+    (any real contact from us at or after it) for the rule's N hours gets a high-priority follow-up
+    due now and its owner a notification. Counted from the oldest unanswered message of the last
+    30 days; once one was raised for a message it is not raised again for it, even when closed
+    without a reply."""
+    case = _rule_case(RuleKind.UNANSWERED)
+    if case is None:
+        return {"created": 0, "skipped": "no active unanswered-inquiry rule"}
+    case_sql, case_params = case
+    hours = CadenceRule.objects.filter(kind=RuleKind.UNANSWERED, active=True).values_list("hours", flat=True)
+    longest = max((h or 0 for h in hours), default=0)
+    since = _param(scan.now - max(UNANSWERED_LOOKBACK, dt.timedelta(hours=longest + 24 * 7)))
+    inquiry = ", ".join(["%s"] * len(INQUIRY_TYPES))
+    replies = ", ".join(["%s"] * len(CONTACT_TYPES))
+    waiting = (
+        f"SELECT i.company_id, MIN(i.occurred_at) AS first_in FROM {INTERACTION} i "
+        f"WHERE i.direction = 'in' AND i.type IN ({inquiry}) AND i.occurred_at >= %s AND i.occurred_at <= %s "
+        f"AND NOT EXISTS (SELECT 1 FROM {INTERACTION} o WHERE o.company_id = i.company_id "
+        f"AND o.direction = 'out' AND o.type IN ({replies}) AND o.occurred_at >= i.occurred_at) "
+        f"GROUP BY i.company_id"
+    )
+    waiting_params = [*INQUIRY_TYPES, since, scan.p_now, *sorted(CONTACT_TYPES)]
+    overdue_since = _add_hours("w.first_in", "r.hours")
+    sql = (
+        f"{INSERT_FOLLOWUP} "
+        f"SELECT c.id, c.owner_id, r.name, '', %s, r.priority, 'open', 'unanswered', r.id, '', %s, 1, %s, %s "
+        f"FROM ({waiting}) w JOIN {COMPANY} c ON c.id = w.company_id "
+        f"JOIN {RULE} r ON r.id = ({case_sql}) "
+        f"JOIN {USER} u ON u.id = c.owner_id AND u.is_active "
+        f"WHERE r.hours IS NOT NULL AND {overdue_since} <= %s AND NOT EXISTS "
+        f"(SELECT 1 FROM {FOLLOWUP} f WHERE f.company_id = c.id AND f.kind = 'unanswered' "
+        f"AND (f.status = 'open' OR f.created_at >= w.first_in)) "
+        f"ON CONFLICT DO NOTHING"
+    )
+    params = [scan.p_now, scan.p_now, scan.p_now, scan.p_now, *waiting_params, *case_params, scan.p_now]
+    created = _execute(sql, params)
+    notified = (
+        _notify_created(
+            FollowUpKind.UNANSWERED,
+            "unanswered_inquiry",
+            (("company", "c.name"), ("hours", "r.hours")),
+            scan.first_id,
+            scan.p_now,
+        )
+        if created
+        else 0
+    )
+    return {"created": created, "notified": notified}
+
+
+@producer("review")
+def produce_review(scan: Scan) -> dict:
+    """Customers whose profile was last reviewed (or, never reviewed, created) more than the rule's
+    N days ago get a profile-review follow-up for their owner. A review follow-up closed within the
+    last N days (cancelled: "not now") holds the next one back."""
+    case = _rule_case(RuleKind.PROFILE_REVIEW)
+    if case is None:
+        return {"created": 0, "skipped": "no active profile-review rule"}
+    case_sql, case_params = case
+    due = _add_days("COALESCE(c.reviewed_at, c.created_at)", "r.days")
+    recent = _add_days("x.completed_at", "r.days")
+    sql = (
+        f"{INSERT_FOLLOWUP} "
+        f"SELECT c.id, c.owner_id, r.name, '', {due}, r.priority, 'open', 'review', r.id, '', %s, 1, %s, %s "
+        f"FROM {COMPANY} c JOIN {RULE} r ON r.id = ({case_sql}) "
+        f"JOIN {USER} u ON u.id = c.owner_id AND u.is_active "
+        f"WHERE r.days IS NOT NULL AND {due} <= %s AND NOT EXISTS "
+        f"(SELECT 1 FROM {FOLLOWUP} x WHERE x.company_id = c.id AND x.kind = 'review' "
+        f"AND (x.status = 'open' OR {recent} > %s)) "
+        f"ON CONFLICT DO NOTHING"
+    )
+    created = _execute(sql, [scan.p_now, scan.p_now, scan.p_now, *case_params, scan.p_now, scan.p_now])
+    notified = (
+        _notify_created(
+            FollowUpKind.REVIEW, "review_due", (("company", "c.name"),), scan.first_id, scan.p_now
+        )
+        if created
+        else 0
+    )
+    return {"created": created, "notified": notified}
+
+
+def _table_of(app_label: str, model: str) -> str | None:
+    try:
+        table = apps.get_model(app_label, model)._meta.db_table
+    except LookupError:
+        return None
+    return table if table in connection.introspection.table_names() else None
+
+
+@producer("quotation_expiry")
+def produce_quotation_expiry(scan: Scan) -> dict:
+    """Quotations about to expire. Their table comes with the deal-flow work (documents app)."""
+    if _table_of("documents", "Quotation") is None:
+        return {"created": 0, "skipped": "no quotations table yet"}
+    return {"created": 0, "skipped": "quotations exist but no producer reads them yet"}
+
+
+@producer("purchase_cycle")
+def produce_purchase_cycle(scan: Scan) -> dict:
+    """Expected reorders from the customer's order history. Orders come with the deal-flow work."""
+    if _table_of("orders", "Order") is None:
+        return {"created": 0, "skipped": "no orders table yet"}
+    return {"created": 0, "skipped": "orders exist but no producer reads them yet"}
+
+
+# --- due reminders and the customer's next follow-up --------------------------------------------
+
+DUE_WHERE = "f.status = 'open' AND f.reminded_at IS NULL AND f.due_at <= %s"  # literal: partial index
+
+
+def remind_due(scan: Scan) -> int:
+    """A `followup_due` notification for every open follow-up due by now (+ DUE_LEAD) that has not
+    been reminded, and mark it reminded."""
+
+    def select(f: str) -> str:
+        params = (("title", f"{f}.title"), ("company", "c.name"))
+        return (
+            f"SELECT {f}.assignee_id, 'followup_due', {_json(*params)}, {_company_url_sql('c.id')}, c.id, {f}.id, "
+            f"'due:' || {_text(f + '.id')}, %s "
+        )
+
+    insert = f'INSERT INTO {NOTIFICATION} (user_id, kind, params, url, company_id, followup_id, "key", created_at) '
+    if _pg():
+        # one statement: what is marked reminded is exactly what is notified, even with writers
+        # committing between two statements under READ COMMITTED
+        sql = (
+            f"WITH due AS (UPDATE {FOLLOWUP} f SET reminded_at = %s WHERE {DUE_WHERE} "
+            f"RETURNING f.id, f.assignee_id, f.company_id, f.title) "
+            f"{insert}{select('d')}FROM due d JOIN {COMPANY} c ON c.id = d.company_id "
+            f"ON CONFLICT DO NOTHING"
+        )
+        return _execute(sql, [scan.p_now, scan.p_lead, scan.p_now])
+    # SQLite: the write transaction is exclusive (BEGIN IMMEDIATE), so the two statements see
+    # the same rows
+    sql = (
+        f"{insert}{select('f')}FROM {FOLLOWUP} f JOIN {COMPANY} c ON c.id = f.company_id WHERE {DUE_WHERE} "
+        f"ON CONFLICT DO NOTHING"
+    )
+    created = _execute(sql, [scan.p_now, scan.p_lead])
+    _execute(f"UPDATE {FOLLOWUP} AS f SET reminded_at = %s WHERE {DUE_WHERE}", [scan.p_now, scan.p_lead])
+    return created
+
+
+def refresh_next_followup(scan: Scan) -> int:
+    """Company.next_followup_at for the customers that got follow-ups in this run."""
+    sql = (
+        f"UPDATE {COMPANY} SET next_followup_at = (SELECT MIN(f.due_at) FROM {FOLLOWUP} f "
+        f"WHERE f.company_id = {COMPANY}.id AND f.status = 'open') "
+        f"WHERE id IN (SELECT n.company_id FROM {FOLLOWUP} n WHERE n.id > %s)"
+    )
+    return _execute(sql, [scan.first_id])
+
+
+def run_reminders(now: dt.datetime | None = None) -> dict:
+    """Run every step once; {step: count, …, "skipped": {step: reason}, "seconds": {step: s}}."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        scan = Scan(now)
+    result: dict = {"skipped": {}, "seconds": {}}
+    for name, fn in PRODUCERS:
+        t = time.perf_counter()
+        with transaction.atomic():
+            out = fn(scan)
+        result[name] = out["created"]
+        if out.get("notified") is not None:
+            result[f"{name}_notified"] = out["notified"]
+        if out.get("skipped"):
+            result["skipped"][name] = out["skipped"]
+        result["seconds"][name] = round(time.perf_counter() - t, 3)
+    for name, fn in (("due_notified", remind_due), ("next_followup_refreshed", refresh_next_followup)):
+        t = time.perf_counter()
+        with transaction.atomic():
+            result[name] = fn(scan)
+        result["seconds"][name] = round(time.perf_counter() - t, 3)
+    return result
