@@ -10,6 +10,7 @@ Formats read (the app writes the date and clock in the phone's regional format):
     iOS       [31/12/2023, 21:41:05] Name: text        [12/31/23, 9:41:05 PM] Name: text
               (iOS starts attachment and system lines with U+200E and wraps phone numbers in
                U+202A/U+202C)
+    Chinese   2023/12/31 下午9:41 - Name: text          [2023/12/31 21:41:05] Name: text
 
 A line that does not start a message continues the previous one (multi-line messages). The
 first non-empty line must start a message; a file whose first line does not, or a message whose
@@ -23,9 +24,9 @@ System lines (the encryption notice, "X added Y", "X changed the group descripti
 messages, missed-call notes) carry no conversation: they are marked `system=True` and the
 import service keeps them out of the timeline and only counts them.
 
-Media: `<Media omitted>` / "image omitted" (exported without media) set `media_omitted`;
-`IMG-20231231-WA0001.jpg (file attached)` (Android) and `<attached: 00000012-PHOTO-...jpg>` (iOS)
-name the file in the zip, in `media`.
+Media: `<Media omitted>` / "image omitted" / `<省略影音内容>` (exported without media) set
+`media_omitted`; `IMG-20231231-WA0001.jpg (file attached)` (Android) and
+`<attached: 00000012-PHOTO-...jpg>` (iOS) name the file in the zip, in `media`.
 """
 
 from __future__ import annotations
@@ -46,16 +47,21 @@ _SPACES = {0x00A0: " ", 0x202F: " ", 0x2007: " ", 0x2009: " "}
 _SP = r"[ \u00a0\u202f\u2007\u2009]"
 _DATE = r"(?P<d1>\d{1,4})(?P<sep>[./-])(?P<d2>\d{1,2})(?P=sep)(?P<d3>\d{1,4})\.?"
 _TIME = (
+    rf"(?P<zh>上午|下午|中午|晚上|凌晨|早上)?{_SP}?"
     rf"(?P<h>\d{{1,2}})[:.](?P<mi>\d{{2}})(?:[:.](?P<s>\d{{2}}))?"
     rf"(?:{_SP}*(?P<ampm>[AaPp]\.?{_SP}?[Mm]\.?))?"
 )
+_ZH_PM = {"下午", "晚上"}
 ANDROID_LINE = re.compile(rf"^{_DATE},?{_SP}+{_TIME}{_SP}*[-\u2013]{_SP}(?P<rest>.*)$")
 IOS_LINE = re.compile(rf"^\[{_DATE},?{_SP}+{_TIME}\]{_SP}?(?P<rest>.*)$")
 FORMATS = {"android": ANDROID_LINE, "ios": IOS_LINE}
 
-# Media markers (English and the German the dotted-date phones write).
-_IOS_ATTACHED = re.compile(
-    r"<(?:attached|Anhang|adjunto|pièce jointe|anexo):\s*(?P<name>[^<>\n]+?)\s*>", re.I
+# Media markers: English, German and Chinese wording, and the file names the app gives media.
+# iOS names every file of an export NNNNNNNN-…: "<attached: 00000012-PHOTO-….jpg>", "<附件：00000012-…>"
+_IOS_ATTACHED = re.compile(r"<[^<>:：\n]{1,30}[:：]\s*(?P<name>\d{8}-[^<>\n]+?)\s*>")
+# Android's own media names (IMG-20231231-WA0001.jpg) followed by "(file attached)" in any language
+_ANDROID_MEDIA_NAME = re.compile(
+    r"^(?P<name>(?:IMG|VID|AUD|PTT|DOC|STK|PHOTO|VIDEO)-\d{8}-WA\d+\.\w{1,6})\s*\([^()\n]{2,40}\)$"
 )
 _ANDROID_ATTACHED = re.compile(
     r"^(?P<name>[^\n]+?\.[A-Za-z0-9]{1,6})\s+\((?:file attached|Datei angehängt|archivo adjunto|fichier joint|"
@@ -63,7 +69,8 @@ _ANDROID_ATTACHED = re.compile(
     re.I,
 )
 _OMITTED = re.compile(
-    r"^(?:<(?:Media omitted|Medien ausgeschlossen|Medien weggelassen|Multimedia omitido)>|"
+    r"^(?:<(?:Media omitted|Medien ausgeschlossen|Medien weggelassen|Multimedia omitido)>|<[^<>]*(?:省略|忽略)[^<>]*>|"
+    r"(?:图片|视频|音频|贴图|文档|GIF|联系人名片)(?:已省略|已忽略)|"
     r"(?:.*\s)?(?:image|video|audio|sticker|GIF|document|Contact card|Bild|Dokument|Kontaktkarte)"
     r"\s+(?:omitted|weggelassen))$",
     re.I,
@@ -71,12 +78,12 @@ _OMITTED = re.compile(
 _EDITED = re.compile(r"\s*<(?:This message was edited|Diese Nachricht wurde bearbeitet)>\s*$", re.I)
 _DELETED = re.compile(
     r"^(?:This message was deleted\.?|You deleted this message\.?|Diese Nachricht wurde gelöscht\.?|"
-    r"Du hast diese Nachricht gelöscht\.?)$",
+    r"Du hast diese Nachricht gelöscht\.?|此消息已删除|你删除了此消息)$",
     re.I,
 )
 _ENCRYPTION = re.compile(
     r"^(?:Messages and calls are end-to-end encrypted|Messages to this (?:chat|group) and calls are now secured"
-    r"|Nachrichten und Anrufe sind Ende-zu-Ende-verschlüsselt)",
+    r"|Nachrichten und Anrufe sind Ende-zu-Ende-verschlüsselt|消息和通话已进行端到端加密)",
     re.I,
 )
 _QUOTES = '"“”„«»'
@@ -190,11 +197,14 @@ def _timestamp(raw: _Raw, order: str) -> dt.datetime:
         raise WhatsAppFormatError("date", raw.line, raw.content)
     year, month, day = _date_fields(m, order)
     hour, minute, second = int(m["h"]), int(m["mi"]), int(m["s"] or 0)
-    if m["ampm"]:
+    if m["ampm"] or m["zh"]:
         if not 1 <= hour <= 12:
             raise WhatsAppFormatError("time", raw.line, raw.content)
-        pm = m["ampm"].lstrip()[0] in "Pp"
-        hour = hour % 12 + (12 if pm else 0)
+        if m["zh"] == "中午":  # around noon: 11:30, 12:15, 1:00 (13:00)
+            hour = hour if hour >= 11 else hour + 12
+        else:
+            pm = m["zh"] in _ZH_PM if m["zh"] else m["ampm"].lstrip()[0] in "Pp"
+            hour = hour % 12 + (12 if pm else 0)
     try:
         if year is None:
             raise ValueError
@@ -248,7 +258,9 @@ def _classify(msg: ChatMessage, fmt: str) -> None:
     if m:
         msg.media = posixpath.basename(clean_name(m["name"]))
         first = clean_name(first[: m.start()] + first[m.end() :])
-    elif (m := _ANDROID_ATTACHED.match(clean_name(first))) is not None:
+    elif (
+        m := _ANDROID_ATTACHED.match(clean_name(first)) or _ANDROID_MEDIA_NAME.match(clean_name(first))
+    ) is not None:
         msg.media = posixpath.basename(m["name"])
         first = ""
     elif _OMITTED.match(clean_name(first)):

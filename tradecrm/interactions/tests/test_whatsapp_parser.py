@@ -228,3 +228,28 @@ def test_broken_zip():
     with pytest.raises(WhatsAppImportError) as err:
         open_export(io.BytesIO(b"PK\x03\x04garbage"))
     assert err.value.code == "bad_zip"
+
+
+def test_chinese_phones_year_first_with_chinese_clock_and_markers():
+    android = (
+        "2023/12/31 下午9:41 - 王经理: 你好，报价收到了吗？\n"
+        "2024/1/1 上午8:00 - Alice: <省略影音内容>\n"
+        "2024/1/1 中午12:30 - Alice: IMG-20240101-WA0002.jpg (文件已附加)\n"
+        "2024/1/1 中午1:05 - 王经理: 好的\n"
+        "2024/1/1 晚上11:59 - 王经理: 此消息已删除\n"
+    )
+    chat = parse_chat(android)
+    assert chat.date_order == "YMD"
+    assert [m.at.strftime("%Y-%m-%d %H:%M") for m in chat.messages] == [
+        "2023-12-31 21:41",
+        "2024-01-01 08:00",
+        "2024-01-01 12:30",
+        "2024-01-01 13:05",
+        "2024-01-01 23:59",
+    ]
+    assert chat.messages[1].media_omitted and chat.messages[2].media == "IMG-20240101-WA0002.jpg"
+    assert chat.messages[4].system
+    ios = parse_chat(
+        f"[2023/12/31 21:41:05] 王经理: {LRM}<附件：00000012-PHOTO.jpg>\n[2023/12/31 21:42:05] 王经理: {LRM}图片已忽略\n"
+    )
+    assert ios.messages[0].media == "00000012-PHOTO.jpg" and ios.messages[1].media_omitted
