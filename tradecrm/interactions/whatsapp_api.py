@@ -25,7 +25,7 @@ from .whatsapp_views import MAX_UPLOAD_BYTES, too_big_message
 whatsapp = Router(tags=["whatsapp"])
 
 
-class SenderOut(Schema):
+class WhatsAppSender(Schema):
     name: str
     messages: int
     direction: str = Field(description="“out” for you, “in” for everyone else.")
@@ -33,12 +33,12 @@ class SenderOut(Schema):
     contact_name: str
 
 
-class RefusedFile(Schema):
+class WhatsAppRefusedFile(Schema):
     name: str
     reason: str
 
 
-class PreviewRow(Schema):
+class WhatsAppPreviewRow(Schema):
     line: int
     occurred_at: dt.datetime
     local_time: dt.datetime = Field(description="The time as the chat shows it, in the chat's time zone.")
@@ -51,7 +51,7 @@ class PreviewRow(Schema):
     duplicate: bool
 
 
-class ImportResult(Schema):
+class WhatsAppImportResult(Schema):
     file_name: str
     format: str = Field(description="“android” or “ios”.")
     date_order: str = Field(description="DMY, MDY or YMD: how the dates were read.")
@@ -64,15 +64,15 @@ class ImportResult(Schema):
     created: int
     duplicates: int = Field(description="Messages on the timeline already (from an earlier import).")
     system_lines: int
-    senders: list[SenderOut]
+    senders: list[WhatsAppSender]
     unmatched_senders: list[str]
     attachments_stored: int
-    attachments_refused: list[RefusedFile]
+    attachments_refused: list[WhatsAppRefusedFile]
     attachments_missing: list[str]
-    preview: list[PreviewRow] = Field(description="The first 20 messages.")
+    preview: list[WhatsAppPreviewRow] = Field(description="The first 20 messages.")
 
 
-class UnreadableFile(Schema):
+class WhatsAppUnreadableFile(Schema):
     detail: list[FieldError]
     line: int | None = Field(description="The first line that could not be read, 1-based.")
     content: str = Field(description="That line's text.")
@@ -80,7 +80,14 @@ class UnreadableFile(Schema):
 
 @whatsapp.post(
     "",
-    response={200: ImportResult, 201: ImportResult, 401: Error, 404: Error, 413: Error, 422: UnreadableFile},
+    response={
+        200: WhatsAppImportResult,
+        201: WhatsAppImportResult,
+        401: Error,
+        404: Error,
+        413: Error,
+        422: WhatsAppUnreadableFile,
+    },
     summary="Import a WhatsApp chat export",
 )
 def import_chat(

@@ -14,6 +14,7 @@ from tradecrm.accounts.models import ApiToken
 from tradecrm.customers.services import contact_create
 from tradecrm.interactions import whatsapp_views
 from tradecrm.interactions.models import Interaction
+from tradecrm.interactions.whatsapp_api import WhatsAppImportResult, WhatsAppUnreadableFile
 
 pytestmark = pytest.mark.django_db
 
@@ -168,6 +169,7 @@ def test_api_imports_and_reports(api_for, alice, acme, jane_doe):
         "contact_name": "",
     }
     assert body["preview"][0]["occurred_at"] == "2023-12-31T21:41:00Z"
+    WhatsAppImportResult.model_validate(body)  # the answer is what OpenAPI documents
     again = api.post(API, {**data, "file": _file()}).json()
     assert (again["created"], again["duplicates"]) == (0, 3)
 
@@ -180,6 +182,7 @@ def test_api_unknown_format_is_422_with_the_line(api_for, alice, acme):
     body = resp.json()
     assert (body["line"], body["content"]) == (4, "99/99/2024, 10:00 - X: y")
     assert body["detail"][0]["field"] == "file" and "Line 4" in body["detail"][0]["message"]
+    WhatsAppUnreadableFile.model_validate(body)
     assert not Interaction.objects.exists()
 
 
