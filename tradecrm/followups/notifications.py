@@ -20,6 +20,9 @@ from tradecrm.core.paging import Sort, keyset_page
 
 from .models import Notification
 
+# Records rather than messages (the daily digest's "sent on day X"): never listed to the user.
+HIDDEN_KINDS = ("digest",)
+
 KINDS = ("followup_due", "followup_assigned", "unanswered_inquiry", "review_due", "cadence_created")
 
 
@@ -100,6 +103,7 @@ def latest(user, limit: int = 5) -> list[dict]:
     """The newest notifications of a user (read or not) as dicts with their rendered text."""
     rows = list(
         Notification.objects.filter(user=user)
+        .exclude(kind__in=HIDDEN_KINDS)
         .order_by("-created_at", "-id")
         .values("id", "kind", "params", "url", "created_at", "read_at")[:limit]
     )
@@ -137,7 +141,7 @@ _NEWEST_FIRST = Sort("created_at", True, "datetime")
 def notification_page(user, *, unread: bool = False, cursor: str | None = None, limit: int = 30):
     """A keyset page of the user's notifications, newest first, each row with its rendered text.
     Returns (rows, next_cursor, prev_cursor); raises BadCursor for a cursor it did not issue."""
-    qs = Notification.objects.filter(user=user)
+    qs = Notification.objects.filter(user=user).exclude(kind__in=HIDDEN_KINDS)
     if unread:
         qs = qs.filter(read_at__isnull=True)
     rows, nxt, prev = keyset_page(qs, _NEWEST_FIRST, cursor, limit, PAGE_FIELDS)
