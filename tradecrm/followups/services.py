@@ -244,12 +244,14 @@ def _check_open(followup: FollowUp) -> None:
 def _log_interaction(actor, followup: FollowUp, log: dict, now: dt.datetime):
     from tradecrm.interactions.services import interaction_create
 
-    data = {k: log[k] for k in LOG_FIELDS if k in log and log[k] not in (None, "")}
-    data.setdefault("occurred_at", now)
-    data.setdefault("subject", followup.title)
-    if followup.contact_id:
-        data.setdefault("contact", followup.contact_id)
-    data.setdefault("direction", "out")
+    data = {k: log[k] for k in LOG_FIELDS if log.get(k) is not None}
+    if not data.get("occurred_at"):
+        data["occurred_at"] = now
+    if not data.get("subject"):
+        data["subject"] = followup.title
+    if followup.contact_id and not data.get("contact"):
+        data["contact"] = followup.contact_id
+    data.setdefault("direction", "out")  # "" (internal) when asked for
     try:
         return interaction_create(actor=actor, company=followup.company, data=data, source="followup")
     except ValidationError as exc:
