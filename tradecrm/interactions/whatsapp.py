@@ -32,6 +32,7 @@ Media: `<Media omitted>` / "image omitted" / `<省略影音内容>` (exported wi
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import posixpath
 import re
@@ -146,6 +147,10 @@ def clean_name(raw: str) -> str:
     return " ".join(raw.translate(_DROP_INVISIBLE).translate(_SPACES).split())
 
 
+# The same few senders head every message: clean each spelling once.
+_clean_sender = functools.lru_cache(maxsize=2048)(clean_name)
+
+
 def _strip_lead(text: str) -> str:
     return text.lstrip(_INVISIBLE)
 
@@ -170,9 +175,13 @@ _NEWLINES = re.compile(r"\r\n|\r|\n")
 @dataclass
 class _Raw:
     line: int
-    content: str
+    raw: str
     m: re.Match
     lines: list[str] = field(default_factory=list)
+
+    @property
+    def content(self) -> str:
+        return clean_name(self.raw)[:200]
 
 
 def _year(raw: str) -> int | None:
@@ -240,7 +249,7 @@ def _split_sender(fmt: str, rest: str) -> tuple[str, str, bool]:
             head, sep, text = rest[:-1], ":", ""
         else:
             return "", _strip_lead(rest), True
-    sender = clean_name(head)
+    sender = _clean_sender(head)
     if not sender or len(sender) > MAX_SENDER or any(q in head for q in _QUOTES):
         return "", _strip_lead(rest), True
     if head.startswith("\u200e") and fmt == "ios":
@@ -254,19 +263,18 @@ def _classify(msg: ChatMessage, fmt: str) -> None:
     first, _nl, more = text.partition("\n")
     lead_marked = first != _strip_lead(first)
     first = _strip_lead(first)
+    plain = clean_name(first)
     m = _IOS_ATTACHED.search(first)
     if m:
         msg.media = posixpath.basename(clean_name(m["name"]))
         first = clean_name(first[: m.start()] + first[m.end() :])
-    elif (
-        m := _ANDROID_ATTACHED.match(clean_name(first)) or _ANDROID_MEDIA_NAME.match(clean_name(first))
-    ) is not None:
+    elif (m := _ANDROID_ATTACHED.match(plain) or _ANDROID_MEDIA_NAME.match(plain)) is not None:
         msg.media = posixpath.basename(m["name"])
         first = ""
-    elif _OMITTED.match(clean_name(first)):
+    elif _OMITTED.match(plain):
         msg.media_omitted = True
         first = ""
-    elif _DELETED.match(clean_name(first)) or _ENCRYPTION.match(first):
+    elif _DELETED.match(plain) or _ENCRYPTION.match(first):
         msg.system = True
     elif lead_marked and fmt == "ios" and not first.lower().startswith("location:"):
         # iOS marks its notes in a chat ("‎Missed voice call", "‎Messages and calls are end-to-end
@@ -302,7 +310,7 @@ def parse_chat(text: str, *, date_order: str | None = None, default_order: str =
         else:
             m = pattern.match(bare)
         if m:
-            raws.append(_Raw(no, clean_name(line)[:200], m, [m["rest"]]))
+            raws.append(_Raw(no, line, m, [m["rest"]]))
         else:
             raws[-1].lines.append(line)
     if not raws:

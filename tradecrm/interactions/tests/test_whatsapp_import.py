@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from tradecrm.audit.models import AuditEvent
+from tradecrm.core.search import apply_search
 from tradecrm.customers.models import Company
 from tradecrm.customers.services import contact_create
 from tradecrm.interactions.models import Attachment, Interaction
@@ -77,6 +78,7 @@ def test_import_creates_one_entry_per_message(alice, acme, jane_doe):
     assert first.body == "Hi, did you get our PO?<br>Quantity: 2 x 40HQ"
     assert rows[1].body == "Yes &lt;confirming&gt; today"
     assert "40hq" in first.search_text and "jane" in first.search_text
+    assert list(apply_search(Interaction.objects.all(), "40HQ")) == [first]  # the search index has it
     assert len({r.external_id for r in rows}) == 4  # the two identical "ok" differ by their ordinal
     acme.refresh_from_db()
     assert acme.last_contact_at == rows[-1].occurred_at
@@ -244,3 +246,16 @@ def test_zip_without_chat_is_refused(alice, acme):
         whatsapp_import(actor=alice, company=acme, file=_zip({"a.jpg": JPEG}), my_names=[], timezone="UTC")
     assert err.value.line is None and "chat text" in err.value.messages[0]
     assert Company.objects.get(pk=acme.pk).last_contact_at is None
+
+
+def test_saved_name_with_company_suffix_matches_the_one_contact_it_names(alice, acme, jane_doe):
+    contact_create(actor=alice, company=acme, data={"first_name": "John", "last_name": "Doe"})
+    chat = (
+        "[31/12/2023, 21:41:05] Jane Doe (Acme Chicago): hi\n"
+        "[31/12/2023, 21:42:05] Acme - Doe: who is this?\n"  # both Does: not guessed
+    )
+    result = _run(alice, acme, chat, dry_run=True)
+    assert {s.name: s.contact_id for s in result.senders} == {
+        "Jane Doe (Acme Chicago)": jane_doe.pk,
+        "Acme - Doe": None,
+    }

@@ -163,6 +163,12 @@ def test_unreadable_line_is_named(text, line, content):
     assert (err.value.line, err.value.content) == (line, content)
 
 
+def test_empty_file_is_refused():
+    with pytest.raises(WhatsAppFormatError) as err:
+        parse_chat("\ufeff\n  \n")
+    assert err.value.code == "empty"
+
+
 def test_invalid_utf8_names_its_line():
     with pytest.raises(WhatsAppFormatError) as err:
         decode_text(b"31/12/2023, 21:41 - Jane: ok\n31/12/2023, 21:42 - Jane: caf\xe9\n")
