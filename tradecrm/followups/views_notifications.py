@@ -8,14 +8,22 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone as djtz
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_POST
 
+from tradecrm.core import reach
 from tradecrm.core.paging import BadCursor
 
 from . import notifications as notes
 
 BELL_LATEST = 6
+
+
+def _partial(request, template: str, ctx: dict):
+    """A fragment for htmx: rendered in the user's zone, as base.html renders whole pages."""
+    with djtz.override(reach.zone(request.user.timezone) or djtz.get_default_timezone()):
+        return render(request, template, ctx)
 
 
 @login_required
@@ -33,7 +41,7 @@ def bell(request):
 def bell_menu(request):
     """The latest few notifications, loaded when the bell's dropdown opens."""
     rows = notes.latest(request.user, BELL_LATEST)
-    return render(request, "followups/_bell_menu.html", {"rows": rows})
+    return _partial(request, "followups/_bell_menu.html", {"rows": rows})
 
 
 @login_required
@@ -87,7 +95,7 @@ def mark_read(request, pk: int):
             "read_at": n.read_at,
             "text": notes.render(n),
         }
-        response = render(request, "followups/_notification_row.html", {"n": row})
+        response = _partial(request, "followups/_notification_row.html", {"n": row})
         response["HX-Trigger"] = "notifications-changed"
         return response
     return _back(request)

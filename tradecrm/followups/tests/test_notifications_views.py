@@ -43,6 +43,18 @@ def test_header_polls_the_bell_every_minute_without_querying_for_it(client_for, 
     html = client_for(alice).get("/customers/").content.decode()
     assert 'data-testid="notification-bell"' in html
     assert 'hx-get="/notifications/bell/" hx-trigger="every 60s' in html
+    # the count swaps itself, not the dropdown the bell's link targets (htmx inherits hx-target)
+    assert html.count('hx-get="/notifications/bell/"') == html.count('hx-target="this"') == 2
+
+
+def test_fragments_show_times_in_the_users_zone(client_for, alice):
+    alice.timezone = "Europe/Berlin"
+    alice.save(update_fields=["timezone"])
+    (n,) = make_notes(alice, 1)  # 08:00 UTC = 09:00 in Berlin
+    c = client_for(alice)
+    assert "23 Nov 09:00" in c.get("/notifications/bell/menu/").content.decode()
+    row = c.post(f"/notifications/{n.id}/read/", headers={"HX-Request": "true"}).content.decode()
+    assert "2026-11-23 09:00" in row
 
 
 def test_bell_count_costs_one_query_besides_session_and_user(client_for, alice, bob):
