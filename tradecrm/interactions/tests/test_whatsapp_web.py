@@ -97,6 +97,7 @@ def test_preview_again_with_another_date_order_over_htmx(client_for, alice, acme
     first = c.post(_url(acme), {"file": _file(chat), "timezone": "UTC"}, HTTP_HX_REQUEST="true")
     assert first.status_code == 200 and 'data-testid="wa-ambiguous"' in first.content.decode()
     assert "<html" not in first.content.decode()  # htmx gets the step only
+    assert "2024-02-01 18:00" in first.content.decode()  # 10:00 UTC shown in alice's time (Shanghai)
     token = first.context["token"]
     second = c.post(
         _url(acme),
