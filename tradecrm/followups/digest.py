@@ -81,6 +81,13 @@ def base_url() -> str:
     return settings.TRADECRM_BASE_URL.rstrip("/")
 
 
+_STATE_LABELS = {
+    # "within" needs no remark; a holiday is named on its own line
+    "outside": lambda: _("outside office hours"),
+    "weekend": lambda: _("weekend"),
+}
+
+
 def _followup_row(f: FollowUp, tz: ZoneInfo, language: str) -> dict:
     due = f.due_at.astimezone(tz)
     customer = reach.customer_time_at(f.company, f.due_at, language)
@@ -91,6 +98,7 @@ def _followup_row(f: FollowUp, tz: ZoneInfo, language: str) -> dict:
         "customer_time": _fmt(customer["local"], "day_time") if customer else "",
         "customer_zone": f.company.timezone if customer else "",
         "customer_state": customer["state"] if customer else "",
+        "customer_state_label": _STATE_LABELS.get(customer["state"], lambda: "")() if customer else "",
         "holiday": customer["holiday"] if customer else "",
         "url": base_url() + reverse("customers:company_detail", args=[f.company_id]),
     }

@@ -64,6 +64,7 @@ def test_build_lists_overdue_and_due_today_in_the_users_zone_with_customer_time(
     assert today["holiday"] == "National Day" and today["customer_state"] == "holiday"
     overdue = d.overdue[0]
     assert overdue["due"] == "Tue 29 Sep 08:05" and overdue["customer_time"] == "Mon 19:05"  # Chicago, CDT
+    assert overdue["customer_state_label"] == "outside office hours" and today["customer_state_label"] == ""
     assert overdue["url"] == f"http://127.0.0.1:8000/customers/{overdue_company(plan)}/"
     assert [n["text"] for n in d.notifications] == ["Time to review the profile of Acme Imports LLC"]
 
