@@ -67,6 +67,7 @@ def test_customer_page_has_the_timeline_card(client_for, alice, acme):
     assert 'data-testid="timeline-card"' in html
     assert reverse("interactions:company_timeline", args=[acme.pk]) in html
     assert 'data-testid="quick-call"' in html and 'data-testid="quick-sample"' in html
+    assert reverse("whatsapp:import", args=[acme.pk]) in html
 
 
 @time_machine.travel(dt.datetime(2026, 11, 23, 14, 5, tzinfo=dt.UTC), tick=False)
