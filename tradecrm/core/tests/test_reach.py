@@ -80,6 +80,20 @@ def test_friday_saturday_weekend_from_cldr():
     assert days == [date(2026, 11, d) for d in (25, 26, 29, 30)] + [date(2026, 12, 1)]
 
 
+@pytest.mark.parametrize("country,tz", [("SA", "Asia/Riyadh"), ("AE", "Asia/Dubai"), ("IR", "Asia/Tehran")])
+def test_windows_follow_the_cldr_weekend_of_the_country(country, tz):
+    # a rep in the same zone, so only the customer's weekend (and holidays) can remove a day
+    now = utc(2026, 11, 23, 0, 0)
+    w = reach.best_times(company(tz, country), user(tz), now, days=7, limit=7)
+    expected = [
+        d
+        for d in (date(2026, 11, 23 + i) for i in range(7))
+        if not geo.is_weekend(country, d.weekday()) and not reach.is_holiday(country, d)
+    ]
+    assert [x["customer_start"].date() for x in w] == expected
+    assert len(expected) < 7  # the country does have a weekend
+
+
 def test_the_users_weekend_is_skipped_too():
     # Saudi office, rep in Berlin: Friday/Saturday closed there, Saturday/Sunday here -> Mon-Thu
     w = reach.best_times(

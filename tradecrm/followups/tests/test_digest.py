@@ -185,3 +185,13 @@ def _call(*args):
     out = StringIO()
     call_command("digest", *args, stdout=out)
     return out.getvalue()
+
+
+def test_the_hourly_task_is_registered_with_huey_and_runs_the_pass(plan):
+    from huey.contrib.djhuey import HUEY
+
+    from tradecrm.followups import digest_tasks
+
+    assert "tradecrm.followups.digest_tasks.daily_digest" in HUEY._registry._registry
+    assert digest_tasks.daily_digest.call_local() == {"sent": 1}  # 08:05 in Shanghai
+    assert mail.outbox[0].to == ["alice@example.com"]
