@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from tradecrm.accounts.models import ApiToken
 from tradecrm.followups import notifications as notes
 from tradecrm.followups.models import Notification
+from tradecrm.followups.notification_api import NotificationOut, NotificationPage, ReadAllOut
 
 pytestmark = pytest.mark.django_db
 
@@ -167,6 +168,7 @@ def test_api_lists_mine_newest_first_with_cursor_and_unread_filter(alice, bob):
     notes.mark_read(alice, [rows[4].id])
     api = api_for(alice)
     body = api.get("/api/v1/notifications?limit=3").json()
+    NotificationPage.model_validate(body)
     assert [i["id"] for i in body["items"]] == [rows[4].id, rows[3].id, rows[2].id]
     assert body["unread_count"] == 4 and body["items"][0]["read_at"] is not None
     assert body["items"][1]["text"] == "Follow-up due: Task 3 — Acme"
@@ -183,7 +185,9 @@ def test_api_mark_one_and_all(alice, bob):
     api = api_for(alice)
     r = api.post(f"/api/v1/notifications/{a.id}/read")
     assert r.status_code == 200 and r.json()["read_at"] is not None and r.json()["id"] == a.id
+    NotificationOut.model_validate(r.json())
     r = api.post("/api/v1/notifications/read-all")
+    ReadAllOut.model_validate(r.json())
     assert r.json() == {"marked": 2, "unread_count": 0}
     assert notes.unread_count(bob) == 1
 
