@@ -43,11 +43,17 @@ def country_of_zone(tz_name: str) -> str:
     return _country_of_zone_map().get(tz_name or "", "")
 
 
+def field(obj, name: str):
+    """A company's (or user's) attribute, also from a `.values()` row (a dict)."""
+    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+
+
 def office_hours(company) -> tuple[time, time]:
-    if company.office_start and company.office_end:
-        return company.office_start, company.office_end
+    start, end = field(company, "office_start"), field(company, "office_end")
+    if start and end:
+        return start, end
     start_h, end_h = settings.TRADECRM_DEFAULT_OFFICE_HOURS
-    return (company.office_start or time(start_h), company.office_end or time(end_h))
+    return (start or time(start_h), end or time(end_h))
 
 
 # --- public holidays ----------------------------------------------------------------------------
@@ -178,15 +184,16 @@ def best_times(company, user, now: datetime | None = None, days: int = 7, limit:
 def customer_time_at(company, when: datetime, language: str | None = "en") -> dict | None:
     """The customer's local time at the instant `when`, whether their office is open then
     (within / outside / weekend / holiday) and the holiday's name. None when the zone is unknown."""
-    ctz = zone(company.timezone)
+    ctz = zone(field(company, "timezone"))
     if ctz is None or when is None:
         return None
+    country = field(company, "country") or ""
     if djtz.is_naive(when):
         when = djtz.make_aware(when)
     local = when.astimezone(ctz)
     start, end = office_hours(company)
-    holiday = holiday_name(company.country, local.date(), language)
-    weekend = geo.is_weekend(company.country, local.weekday())
+    holiday = holiday_name(country, local.date(), language)
+    weekend = geo.is_weekend(country, local.weekday())
     t = local.time().replace(tzinfo=None)
     inside = start <= t < end if start < end else (t >= start or t < end)
     if weekend:

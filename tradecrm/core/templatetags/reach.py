@@ -70,7 +70,8 @@ def _state_label(state: str) -> str:
 def customer_time_at(company, when):
     """`Tue 14:30 customer time` with a badge for within / outside office hours / weekend, and a
     warning when that local day is a public holiday in the customer's country. Empty when the
-    customer's zone is unknown."""
+    customer's zone is unknown. `company` may be a Company or a dict with its timezone, country,
+    office_start and office_end."""
     info = reach.customer_time_at(company, when, get_language() or "en")
     if info is None:
         return ""
@@ -78,7 +79,7 @@ def customer_time_at(company, when):
     html = format_html(
         '<span class="customer-time" title="{}">{} {}</span> <span class="badge {} customer-time-state" '
         'data-state="{}">{}</span>',
-        f"{company.timezone} · UTC{local.strftime('%z')[:3]}:{local.strftime('%z')[3:]}",
+        f"{reach.field(company, 'timezone')} · UTC{local.strftime('%z')[:3]}:{local.strftime('%z')[3:]}",
         dateformat.format(local, "D H:i"),
         _("customer time"),
         _BADGES[info["state"]],

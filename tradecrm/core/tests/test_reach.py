@@ -197,6 +197,11 @@ def test_customer_time_at_tag():
     html = render("{% customer_time_at c when %}", c=company("Asia/Kolkata", "IN"), when=utc(2026, 11, 25, 4))
     assert "Wed 09:30" in html and "Within office hours" in html and "holiday" not in html
     assert render("{% customer_time_at c when %}", c=company("", "US"), when=utc(2026, 11, 25)) == ""
+    row = {"timezone": "Asia/Kolkata", "country": "IN", "office_start": time(10), "office_end": time(19)}
+    html = render("{% customer_time_at c when %}", c=row, when=utc(2026, 11, 25, 4))  # 09:30, opens at 10
+    assert (
+        "Wed 09:30" in html and 'data-state="outside"' in html and 'title="Asia/Kolkata · UTC+05:30"' in html
+    )
     with translation.override("zh-hans"):
         html = render("{% customer_time_at c when %}", c=c, when=utc(2026, 10, 1, 2))
     assert "国庆节" in html
