@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.utils import timezone as dj_timezone
 from django.utils.translation import gettext as _
@@ -43,6 +44,7 @@ from .whatsapp import (
     YMD,
     ChatExport,
     ChatMessage,
+    ParsedChat,
     WhatsAppFormatError,
     WhatsAppImportError,
     clean_name,
@@ -101,10 +103,14 @@ def error_message(exc: WhatsAppImportError) -> str:
         return _("The .zip holds no chat text (_chat.txt or “WhatsApp Chat with …”.txt).")
     if exc.code == "zip_members":
         return _("The .zip holds more than %(limit)d files.") % p
-    if exc.code in ("zip_total", "zip_bomb"):
+    if exc.code == "zip_total":
         return _("The .zip unpacks to more than %(limit)s; it was refused.") % {
-            "limit": services.human_size(p.get("limit", 0) or 500 * 1024 * 1024)
+            "limit": services.human_size(p["limit"])
         }
+    if exc.code == "zip_bomb":
+        return _(
+            "A file in the .zip unpacks to far more than its packed size (a “zip bomb”); it was refused."
+        )
     return _("The file could not be read as a WhatsApp export.")
 
 
@@ -235,7 +241,7 @@ def _body(msg: ChatMessage) -> str:
     return body
 
 
-def _parse(file, date_order: str | None) -> tuple[ChatExport, object]:
+def _parse(file, date_order: str | None) -> tuple[ChatExport, ParsedChat]:
     try:
         export = open_export(file)
         parsed = parse_chat(decode_text(export.chat), date_order=date_order or None, default_order=DMY)
@@ -349,27 +355,37 @@ def whatsapp_import(
     if dry_run:
         return result
 
-    with transaction.atomic():
-        _insert(actor, company, new, contact_names)
-        with_media = [(r.msg, r.external_id) for r in rows if r.msg.media and r.msg.media in export.media]
-        if with_media:
-            _store_media(actor, company, export, with_media, result)
-        services.company_refresh_last_contact(company.pk)
-        audit_record(
-            actor=actor,
-            action="whatsapp.import",
-            obj=company,
-            changes={
-                "file": result.file_name,
-                "messages": result.messages,
-                "created": result.created,
-                "duplicates": result.duplicates,
-                "attachments": result.attachments_stored,
-                "timezone": zone_name,
-                "date_order": result.date_order,
-            },
-        )
+    stored: list[str] = []  # files written; removed again if the transaction does not commit
+    try:
+        with transaction.atomic():
+            _insert(actor, company, new, contact_names)
+            with_media = [(r.msg, r.external_id) for r in rows if r.msg.media and r.msg.media in export.media]
+            if with_media:
+                _store_media(actor, company, export, with_media, result, stored)
+            services.company_refresh_last_contact(company.pk)
+            _audit(actor, company, result)
+    except BaseException:
+        for name in stored:
+            default_storage.delete(name)
+        raise
     return result
+
+
+def _audit(actor, company: Company, result: WhatsAppImportResult) -> None:
+    audit_record(
+        actor=actor,
+        action="whatsapp.import",
+        obj=company,
+        changes={
+            "file": result.file_name,
+            "messages": result.messages,
+            "created": result.created,
+            "duplicates": result.duplicates,
+            "attachments": result.attachments_stored,
+            "timezone": result.timezone,
+            "date_order": result.date_order,
+        },
+    )
 
 
 @dataclass
@@ -436,7 +452,7 @@ def _insert(actor, company: Company, rows: list[_Row], contact_names: dict[int, 
 
 
 def _store_media(
-    actor, company: Company, export: ChatExport, with_media, result: WhatsAppImportResult
+    actor, company: Company, export: ChatExport, with_media, result: WhatsAppImportResult, stored: list[str]
 ) -> None:
     """Each media file of the .zip on its message (also on a message imported earlier without it);
     a file the attachment rules refuse is reported and skipped."""
@@ -462,11 +478,12 @@ def _store_media(
         target = Interaction(pk=interaction_id, company_id=company.pk)
         try:
             with transaction.atomic():
-                services.attachment_add(
+                attachment = services.attachment_add(
                     actor=actor, interaction=target, upload=ContentFile(data, name=msg.media)
                 )
         except ValidationError as exc:
             result.attachments_refused.append({"name": msg.media, "reason": " ".join(exc.messages)})
         else:
+            stored.append(attachment.file.name)
             have.add((interaction_id, msg.media))
             result.attachments_stored += 1

@@ -259,3 +259,17 @@ def test_saved_name_with_company_suffix_matches_the_one_contact_it_names(alice, 
         "Jane Doe (Acme Chicago)": jane_doe.pk,
         "Acme - Doe": None,
     }
+
+
+def test_a_failure_after_the_media_were_stored_leaves_nothing_behind(alice, acme, monkeypatch, _media):
+    from tradecrm.interactions import whatsapp_services
+
+    def boom(*args, **kwargs):
+        assert [p for p in _media.rglob("*") if p.is_file()]  # the photo was written by then
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(whatsapp_services, "_audit", boom)
+    with pytest.raises(RuntimeError):
+        whatsapp_import(actor=alice, company=acme, file=_ios_zip(JPEG), my_names=[], timezone="UTC")
+    assert not Interaction.objects.exists() and not Attachment.objects.exists()
+    assert not [p for p in _media.rglob("*") if p.is_file()]
