@@ -15,11 +15,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -30,6 +32,7 @@ from tradecrm.customers import selectors as customer_selectors
 
 from . import selectors, services
 from .forms import AttachmentForm, InteractionForm
+from .html import entries_html, entry_html
 from .models import Direction, InteractionType
 from .validation import user_zone
 
@@ -113,8 +116,23 @@ def _concurrent_message(user, exc: ConcurrentEditError) -> str:
     ) % {"by": by, "at": at}
 
 
-def _entries_response(request, rows, next_url: str, **ctx):
-    return render(request, "interactions/_entries.html", {"rows": rows, "next_url": next_url, **ctx})
+def _entries_response(request, rows, next_url: str, *, first: bool = False, show_company: bool = False):
+    return HttpResponse(
+        entries_html(
+            rows, csrf_token=get_token(request), next_url=next_url, first=first, show_company=show_company
+        )
+    )
+
+
+def _entries(request, rows, next_url: str, *, show_company: bool = False):
+    return entries_html(
+        rows, csrf_token=get_token(request), next_url=next_url, first=True, show_company=show_company
+    )
+
+
+def _entry(request, interaction, company, upload_error: str = ""):
+    row = decorate([selectors.interaction_related(interaction)], request.user, company=company)[0]
+    return mark_safe(entry_html(row, csrf_token=get_token(request), upload_error=upload_error))
 
 
 def _types_param(request) -> list[str]:
@@ -150,7 +168,7 @@ def company_timeline(request, company_pk: int):
     return render(
         request,
         "interactions/company_timeline.html",
-        {"nav": "customers", "company": company, "rows": rows, "next_url": next_url, "first": True},
+        {"nav": "customers", "company": company, "entries": _entries(request, rows, next_url)},
     )
 
 
@@ -189,8 +207,9 @@ def interaction_create(request, company_pk: int):
             status = 422
         else:
             if request.htmx:
-                rows = decorate([selectors.interaction_related(interaction)], user, company=company)
-                return render(request, "interactions/_created.html", {"r": rows[0], "company": company})
+                return render(
+                    request, "interactions/_created.html", {"entry": _entry(request, interaction, company)}
+                )
             messages.success(request, _("Saved to the timeline."))
             return redirect(
                 reverse("customers:company_detail", args=[company.pk]) + f"#entry-{interaction.pk}"
@@ -207,12 +226,13 @@ def interaction_detail(request, pk: int):
     user = request.user
     interaction = selectors.interaction_get_for_user(user, pk)
     company = interaction.company
+    entry = _entry(request, interaction, company)
     if request.htmx:
-        row = decorate([selectors.interaction_related(interaction)], user, company=company)[0]
-        return render(request, "interactions/_entry.html", {"r": row, "company": company})
-    row = decorate([selectors.interaction_related(interaction)], user, company=company)[0]
+        return HttpResponse(entry)
     return render(
-        request, "interactions/interaction_detail.html", {"nav": "customers", "r": row, "company": company}
+        request,
+        "interactions/interaction_detail.html",
+        {"nav": "customers", "entry": entry, "interaction": interaction, "company": company},
     )
 
 
@@ -255,7 +275,7 @@ def interaction_history(request, pk: int):
     user = request.user
     interaction = selectors.interaction_get_for_user(user, pk)
     company = interaction.company
-    current = decorate([selectors.interaction_related(interaction)], user, company=company)[0]
+    current = _entry(request, interaction, company)
     mine = user_zone(user)
     types, directions = dict(InteractionType.choices), dict(Direction.choices)
     revisions = []
@@ -282,7 +302,7 @@ def interaction_history(request, pk: int):
         "interactions/interaction_history.html",
         {
             "nav": "customers",
-            "r": current,
+            "entry": current,
             "company": company,
             "interaction": interaction,
             "revisions": revisions,
@@ -348,10 +368,7 @@ def attachment_upload(request, pk: int):
     else:
         error = " ".join(m for errs in form.errors.values() for m in errs)
     if request.htmx:
-        row = decorate([selectors.interaction_related(interaction)], user, company=company)[0]
-        return render(
-            request, "interactions/_entry.html", {"r": row, "company": company, "upload_error": error}
-        )
+        return HttpResponse(_entry(request, interaction, company, error))
     if error:
         messages.error(request, error)
     else:
@@ -401,9 +418,7 @@ def contact_timeline(request, pk: int):
             "nav": "customers",
             "contact": contact,
             "company": company,
-            "rows": rows,
-            "next_url": next_url,
-            "first": True,
+            "entries": _entries(request, rows, next_url),
         },
     )
 
@@ -424,8 +439,9 @@ def timeline_search(request):
         next_url = f"{base}?{urlencode({'q': q, 'cursor': nxt})}" if nxt else ""
     if request.htmx and cursor:
         return _entries_response(request, rows, next_url, show_company=True)
+    entries = entries_html(rows, csrf_token=get_token(request), next_url=next_url, show_company=True)
     return render(
         request,
         "interactions/search.html",
-        {"nav": "timeline", "q": q, "rows": rows, "next_url": next_url, "show_company": True, "first": True},
+        {"nav": "timeline", "q": q, "found": bool(rows), "entries": entries},
     )
