@@ -49,3 +49,12 @@ def test_end_must_be_after_start(client_for, alice, start, end):
 def test_bad_time_is_a_field_error(client_for, alice):
     r = client_for(alice).post("/account/", {**BASE, "work_start": "25:99", "work_end": "18:00"})
     assert r.status_code == 422 and "work_start" in r.context["form"].errors
+
+
+def test_the_page_says_where_the_digest_goes(client_for, alice):
+    html = client_for(alice).get("/account/").content.decode()
+    assert 'data-testid="digest-no-email"' in html
+    alice.email = "alice@example.com"
+    alice.save(update_fields=["email"])
+    html = client_for(alice).get("/account/").content.decode()
+    assert "Sent to alice@example.com." in html and "digest-no-email" not in html
