@@ -72,9 +72,15 @@ def _zone(name: str) -> ZoneInfo | None:
         return None
 
 
-def _stamp(moment: dt.datetime, zone: ZoneInfo) -> str:
+def _weekdays() -> list[str]:
+    # translated abbreviations, Monday first; formatted once a page, not per entry
+    return [date_format(dt.date(2024, 1, 1 + i), "D") for i in range(7)]
+
+
+def _stamp(moment: dt.datetime, zone: ZoneInfo, weekdays: list[str] | None = None) -> str:
     local = moment.astimezone(zone)
-    return f"{date_format(local, 'D')} {local:%Y-%m-%d %H:%M} {local.tzname() or ''}".strip()
+    day = (weekdays or _weekdays())[local.weekday()]
+    return f"{day} {local:%Y-%m-%d %H:%M} {local.tzname() or ''}".strip()
 
 
 def decorate(rows: list[dict], user, *, company=None) -> list[dict]:
@@ -83,6 +89,7 @@ def decorate(rows: list[dict], user, *, company=None) -> list[dict]:
     mine = user_zone(user)
     types, directions = dict(InteractionType.choices), dict(Direction.choices)
     zones: dict[str, ZoneInfo | None] = {}
+    days = _weekdays()
     # one reverse() each, not one per entry and link: a page has 30 entries with 6 links each
     entry_base = reverse("interactions:detail", args=[1]).removesuffix("1/")
     file_base = reverse("interactions:attachment_download", args=[1]).removesuffix("1/")
@@ -97,8 +104,8 @@ def decorate(rows: list[dict], user, *, company=None) -> list[dict]:
             zones[tz_name] = _zone(tz_name)
         theirs = zones[tz_name]
         when = r["occurred_at"]
-        r["when_mine"] = _stamp(when, mine)
-        r["when_theirs"] = _stamp(when, theirs) if theirs is not None and theirs.key != mine.key else ""
+        r["when_mine"] = _stamp(when, mine, days)
+        r["when_theirs"] = _stamp(when, theirs, days) if theirs is not None and theirs.key != mine.key else ""
         r["type_label"] = types.get(r["type"], r["type"])
         r["icon"] = TYPE_ICONS.get(r["type"], "•")
         r["direction_label"] = directions.get(r["direction"], "") if r["direction"] else ""
@@ -147,7 +154,7 @@ def company_timeline(request, company_pk: int):
     """A page of a customer's timeline: entries for htmx ("load more" brings the next ones), or
     the whole page without htmx."""
     user = request.user
-    company = customer_selectors.company_get_for_user(user, company_pk)
+    company = selectors.timeline_company_for_user(user, company_pk)
     types = _types_param(request)
     contact_id = parse_id(request.GET.get("contact"))
     cursor = request.GET.get("cursor") or None
