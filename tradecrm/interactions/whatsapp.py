@@ -156,12 +156,15 @@ def _strip_lead(text: str) -> str:
 
 
 def decode_text(data: bytes) -> str:
-    """UTF-8 with or without a byte-order mark. Invalid bytes are a format error on their line."""
-    if data.startswith(b"\xff\xfe") or data.startswith(b"\xfe\xff"):
-        return data.decode("utf-16")
+    """UTF-8 with or without a byte-order mark. Invalid bytes are a format error on their line.
+    NUL characters are dropped: no chat has them and PostgreSQL refuses them in text."""
     try:
-        return data.decode("utf-8-sig")
+        if data.startswith(b"\xff\xfe") or data.startswith(b"\xfe\xff"):
+            return data.decode("utf-16").replace("\x00", "")
+        return data.decode("utf-8-sig").replace("\x00", "")
     except UnicodeDecodeError as exc:
+        if data.startswith(b"\xff\xfe") or data.startswith(b"\xfe\xff"):
+            raise WhatsAppFormatError("encoding", 1, "") from None
         line = data.count(b"\n", 0, exc.start) + 1
         start = data.rfind(b"\n", 0, exc.start) + 1
         end = data.find(b"\n", exc.start)

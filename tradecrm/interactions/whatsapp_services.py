@@ -285,7 +285,7 @@ def whatsapp_import(
     zone = _zone(zone_name)
     if date_order and date_order not in DATE_ORDERS:
         raise ValidationError({"date_order": [_("Choose DMY, MDY or YMD.")]})
-    file_name = file_name or str(getattr(file, "name", "") or "")
+    file_name = (file_name or str(getattr(file, "name", "") or "")).replace("\x00", "")
     export, parsed = _parse(file, date_order)
 
     conversation = parsed.conversation
@@ -301,6 +301,7 @@ def whatsapp_import(
     )
 
     # who is who: me (outgoing), the company's contacts by E.164 or by name, or unknown
+    my_names = [n.replace("\x00", "") for n in my_names]
     mine = {_fold(clean_name(n)) for n in my_names if n and n.strip()}
     mine |= {p for p in (_as_phone(clean_name(n), company.country) for n in my_names if n) if p}
     contacts = _ContactIndex(company)

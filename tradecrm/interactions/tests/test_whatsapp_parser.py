@@ -174,6 +174,8 @@ def test_invalid_utf8_names_its_line():
         decode_text(b"31/12/2023, 21:41 - Jane: ok\n31/12/2023, 21:42 - Jane: caf\xe9\n")
     assert err.value.line == 2 and err.value.code == "encoding"
     assert decode_text("\ufeffhi".encode()) == "hi"
+    assert decode_text(b"a\x00b") == "ab"  # PostgreSQL refuses NUL in text
+    assert decode_text("31/12/2023, 21:41 - a: b\n".encode("utf-16")) == "31/12/2023, 21:41 - a: b\n"
 
 
 def _zip(members: dict[str, bytes], **kw) -> io.BytesIO:
