@@ -5,6 +5,7 @@ import io
 import json
 
 import pytest
+from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.test import Client
@@ -84,8 +85,9 @@ def test_upload_preview_then_import(client_for, alice, acme, jane_doe, _media):
         ("in", jane_doe.pk),
     ]
     assert not list((_media / "whatsapp-imports" / str(alice.pk)).iterdir())  # the pending upload is gone
-    follow = c.get(done["Location"])
-    assert "3 new messages" in follow.content.decode()
+    assert [str(m) for m in get_messages(done.wsgi_request)] == [
+        "WhatsApp chat imported: 3 new messages, 0 already on the timeline."
+    ]
     # the token is spent: a second click does not import twice
     again = c.post(_url(acme), {"token": token, "timezone": "Europe/Berlin", "action": "import"})
     assert again.status_code == 422 and Interaction.objects.count() == 3
