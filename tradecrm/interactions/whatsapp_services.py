@@ -218,9 +218,16 @@ def _hash_text(msg: ChatMessage) -> str:
     return f"\x00media\x1f{msg.text}" if (msg.media or msg.media_omitted) else msg.text
 
 
-def message_external_id(msg: ChatMessage, ordinal: int) -> str:
+def sender_key(sender: str) -> str:
+    """The sender as the hash sees it: a number in E.164, a name folded (case, spaces), so that
+    "+49 171 1234567" / "+491711234567" or "Jane  Doe" / "jane doe" are one sender."""
+    return _as_phone(sender, "") or _fold(sender)
+
+
+def message_external_id(msg: ChatMessage, ordinal: int, sender: str | None = None) -> str:
     """Stable across re-imports: the chat's own time (not the chosen zone), sender, text, ordinal."""
-    key = "\x1f".join(("wa1", msg.at.isoformat(), msg.sender, _hash_text(msg), str(ordinal)))
+    who = sender if sender is not None else sender_key(msg.sender)
+    key = "\x1f".join(("wa1", msg.at.isoformat(), who, _hash_text(msg), str(ordinal)))
     return hashlib.sha256(key.encode()).hexdigest()
 
 
@@ -321,11 +328,13 @@ def whatsapp_import(
     result.senders = sorted(senders.values(), key=lambda s: (s.direction != Direction.OUTBOUND, -s.messages))
     result.unmatched_senders = [s.name for s in others if s.contact_id is None]
 
+    sender_keys = {name: sender_key(name) for name in counts}
     seen: Counter = Counter()
     rows: list[_Row] = []
     for msg in conversation:
-        key = (msg.at, msg.sender, _hash_text(msg))
-        external_id = message_external_id(msg, seen[key])
+        who = sender_keys[msg.sender]
+        key = (msg.at, who, _hash_text(msg))
+        external_id = message_external_id(msg, seen[key], who)
         seen[key] += 1
         info = senders[msg.sender]
         contact_id = info.contact_id if info.direction == Direction.INBOUND else counterpart

@@ -273,3 +273,13 @@ def test_a_failure_after_the_media_were_stored_leaves_nothing_behind(alice, acme
         whatsapp_import(actor=alice, company=acme, file=_ios_zip(JPEG), my_names=[], timezone="UTC")
     assert not Interaction.objects.exists() and not Attachment.objects.exists()
     assert not [p for p in _media.rglob("*") if p.is_file()]
+
+
+def test_a_number_or_name_written_differently_is_the_same_sender_for_dedup(alice, acme):
+    first = (
+        "[31/12/2023, 21:41:05] \u202a+49 171 1234567\u202c: hello\n[31/12/2023, 21:42:05] Jane  Doe: hi\n"
+    )
+    again = "[31/12/2023, 21:41:05] +491711234567: hello\n[31/12/2023, 21:42:05] jane doe: hi\n"
+    assert _run(alice, acme, first).created == 2
+    result = _run(alice, acme, again)
+    assert (result.created, result.duplicates) == (0, 2)
