@@ -84,6 +84,9 @@ class WhatsAppImportForm(forms.Form):
         kwargs.setdefault("initial", {})
         kwargs["initial"].setdefault("timezone", user.timezone)
         kwargs["initial"].setdefault("my_names", user.get_full_name())
+        # Ids new on every render: htmx "settles" an element whose id the old content had too by
+        # putting back the old attributes first, and Tom Select then wraps the select twice.
+        kwargs.setdefault("auto_id", f"wa{uuid.uuid4().hex[:8]}_%s")
         super().__init__(*args, **kwargs)
         zones = [(z, z.replace("_", " ")) for z in sorted(geo.timezone_names())]
         self.fields["timezone"].choices = zones
