@@ -68,7 +68,10 @@ class WhatsAppImportResult(Schema):
     unmatched_senders: list[str]
     attachments_stored: int
     attachments_refused: list[WhatsAppRefusedFile]
-    attachments_missing: list[str]
+    attachments_missing: list[str] = Field(
+        description="Media files the chat names that the upload does not hold."
+    )
+    media_files: int = Field(description="Messages whose media file is in the upload.")
     preview: list[WhatsAppPreviewRow] = Field(description="The first 20 messages.")
 
 

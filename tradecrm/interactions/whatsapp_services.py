@@ -140,6 +140,7 @@ class WhatsAppImportResult:
     attachments_stored: int = 0
     attachments_refused: list[dict] = field(default_factory=list)  # {name, reason}
     attachments_missing: list[str] = field(default_factory=list)  # named in the chat, not in the upload
+    media_files: int = 0  # messages whose media file is in the upload (stored, refused or there already)
     preview: list[dict] = field(default_factory=list)  # the first messages: at, sender, direction, contact…
 
     def as_dict(self) -> dict:
@@ -344,6 +345,7 @@ def whatsapp_import(
     new = [r for r in rows if r.external_id not in existing]
     result.duplicates = len(rows) - len(new)
     result.created = len(new)
+    result.media_files = sum(1 for r in rows if r.msg.media and r.msg.media in export.media)
     result.attachments_missing = [
         r.msg.media for r in rows if r.msg.media and r.msg.media not in export.media
     ]

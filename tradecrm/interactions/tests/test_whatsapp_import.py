@@ -202,6 +202,7 @@ def test_zip_media_stored_as_attachments_refusals_reported(alice, acme, jane_doe
     assert (result.created, result.attachments_stored) == (4, 1)
     assert [r["name"] for r in result.attachments_refused] == ["00000013-setup.exe"]
     assert result.attachments_missing == ["00000014-AUDIO.opus"]
+    assert result.media_files == 2  # the photo and the refused program were in the zip
     photo = Attachment.objects.get()
     assert photo.name == "00000012-PHOTO-2023-12-31-21-41-05.jpg" and photo.content_type == "image/jpeg"
     assert photo.interaction.subject == "00000012-PHOTO-2023-12-31-21-41-05.jpg"
