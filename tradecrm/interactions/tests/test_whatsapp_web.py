@@ -3,6 +3,7 @@ size guard, and 404 for a customer the user cannot see."""
 
 import io
 import json
+import zipfile
 
 import pytest
 from django.contrib.messages import get_messages
@@ -229,3 +230,19 @@ def test_command_refuses_what_the_user_cannot_see_and_bad_files(dave, alice, acm
     with pytest.raises(CommandError, match="Line 1"):
         call_command("whatsapp_import", str(acme.pk), str(path), "--user", "alice")
     assert not Interaction.objects.exists()
+
+
+def test_zip_upload_preview_then_import_attaches_the_media(client_for, alice, acme):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("_chat.txt", "[31/12/2023, 21:41:05] Jane Doe: \u200e<attached: 00000001-PHOTO.jpg>\n")
+        z.writestr("00000001-PHOTO.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 32)
+    upload = SimpleUploadedFile("WhatsApp Chat - Jane.zip", buf.getvalue(), content_type="application/zip")
+    c = client_for(alice)
+    preview = c.post(_url(acme), {"file": upload, "timezone": "UTC"})
+    assert 'data-testid="wa-media"' in preview.content.decode()
+    token = preview.context["token"]
+    done = c.post(_url(acme), {"token": token, "timezone": "UTC", "action": "import"})
+    assert done.status_code == 302
+    entry = Interaction.objects.get()
+    assert [a.name for a in entry.attachments.all()] == ["00000001-PHOTO.jpg"]
