@@ -82,6 +82,9 @@ class FollowUp(TimeStamped):
             # it walked every overdue open follow-up on each run (millions at scale).
             models.Index(fields=["due_at"], name="followup_unreminded_idx",
                          condition=Q(status="open", reminded_at__isnull=True)),
+            # The scan's per-customer checks ("an open review?", "when was the last cadence one
+            # closed?") answered from the index alone, without reading each follow-up row.
+            models.Index(fields=["company", "kind", "status", "completed_at"], name="followup_company_kind_idx"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["company", "kind"], name="followup_one_open_auto",

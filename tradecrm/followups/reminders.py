@@ -186,7 +186,9 @@ def produce_cadence(scan: Scan) -> dict:
         f"CASE WHEN {due} <= %s THEN %s END, 1, %s, %s "
         f"FROM {COMPANY} c JOIN {RULE} r ON r.id = ({case_sql}) "
         f"JOIN {USER} u ON u.id = c.owner_id AND u.is_active "
-        f"WHERE r.days IS NOT NULL AND NOT EXISTS "
+        # next_followup_at IS NULL: the candidates, from company_no_followup_idx (migration 0004);
+        # NOT EXISTS stays the rule, in case the two ever disagree
+        f"WHERE c.next_followup_at IS NULL AND c.owner_id IS NOT NULL AND r.days IS NOT NULL AND NOT EXISTS "
         f"(SELECT 1 FROM {FOLLOWUP} f WHERE f.company_id = c.id AND f.status = 'open') "
         f"ON CONFLICT DO NOTHING"
     )
@@ -266,19 +268,31 @@ def produce_review(scan: Scan) -> dict:
     if case is None:
         return {"created": 0, "skipped": "no active profile-review rule"}
     case_sql, case_params = case
-    due = _add_days("COALESCE(c.reviewed_at, c.created_at)", "r.days")
+    shortest = min(
+        (d for d in CadenceRule.objects.filter(kind=RuleKind.PROFILE_REVIEW, active=True, tier="")
+         .values_list("days", flat=True) if d),
+        default=None,
+    )  # fmt: skip
+    if shortest is None:
+        return {"created": 0, "skipped": "no active profile-review rule"}
+    since = "COALESCE(c.reviewed_at, c.created_at)"  # the expression of company_review_due_idx
+    due = _add_days(since, "r.days")
     recent = _add_days("x.completed_at", "r.days")
     sql = (
         f"{INSERT_FOLLOWUP} "
         f"SELECT c.id, c.owner_id, r.name, '', {due}, r.priority, 'open', 'review', r.id, '', %s, 1, %s, %s "
         f"FROM {COMPANY} c JOIN {RULE} r ON r.id = ({case_sql}) "
         f"JOIN {USER} u ON u.id = c.owner_id AND u.is_active "
-        f"WHERE r.days IS NOT NULL AND {due} <= %s AND NOT EXISTS "
-        f"(SELECT 1 FROM {FOLLOWUP} x WHERE x.company_id = c.id AND x.kind = 'review' "
-        f"AND (x.status = 'open' OR {recent} > %s)) "
+        f"WHERE c.owner_id IS NOT NULL AND {since} <= %s AND r.days IS NOT NULL AND {due} <= %s "
+        f"AND NOT EXISTS (SELECT 1 FROM {FOLLOWUP} o WHERE o.company_id = c.id AND o.kind = 'review' "
+        f"AND o.status = 'open') "
+        f"AND NOT EXISTS (SELECT 1 FROM {FOLLOWUP} x WHERE x.company_id = c.id AND x.kind = 'review' "
+        f"AND x.status <> 'open' AND {recent} > %s) "
         f"ON CONFLICT DO NOTHING"
     )
-    created = _execute(sql, [scan.p_now, scan.p_now, scan.p_now, *case_params, scan.p_now, scan.p_now])
+    bound = _param(scan.now - dt.timedelta(days=shortest))
+    params = [scan.p_now, scan.p_now, scan.p_now, *case_params, bound, scan.p_now, scan.p_now]
+    created = _execute(sql, params)
     notified = (
         _notify_created(
             FollowUpKind.REVIEW, "review_due", (("company", "c.name"),), scan.first_id, scan.p_now
@@ -362,6 +376,21 @@ def refresh_next_followup(scan: Scan) -> int:
         f"WHERE id IN (SELECT n.company_id FROM {FOLLOWUP} n WHERE n.id > %s)"
     )
     return _execute(sql, [scan.first_id])
+
+
+def resync_next_followups() -> int:
+    """Recompute Company.next_followup_at for every customer where it is wrong. The services and
+    the scan keep it; this repairs what a raw write or an import could have left behind (the cadence
+    step reads its candidates from it). Run nightly; a few seconds at 1M customers."""
+    earliest = (
+        f"(SELECT MIN(f.due_at) FROM {FOLLOWUP} f WHERE f.company_id = {COMPANY}.id AND f.status = 'open')"
+    )
+    differs = "IS DISTINCT FROM" if _pg() else "IS NOT"
+    with transaction.atomic():
+        return _execute(
+            f"UPDATE {COMPANY} SET next_followup_at = {earliest} WHERE next_followup_at {differs} {earliest}",
+            [],
+        )
 
 
 def run_reminders(now: dt.datetime | None = None) -> dict:

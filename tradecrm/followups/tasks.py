@@ -3,7 +3,7 @@
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, lock_task
 
-from .reminders import run_reminders
+from .reminders import resync_next_followups, run_reminders
 
 
 @db_periodic_task(crontab(minute="*/5"))
@@ -11,3 +11,9 @@ from .reminders import run_reminders
 def reminders_scan():
     """The reminder scan (reminders.py); the lock keeps a slow run from overlapping the next."""
     return run_reminders()
+
+
+@db_periodic_task(crontab(minute="40", hour="3"))
+def next_followup_resync():
+    """Nightly repair of Company.next_followup_at (see reminders.resync_next_followups)."""
+    return resync_next_followups()

@@ -9,7 +9,7 @@ from django.core.management import call_command
 
 from tradecrm.customers.models import Company
 from tradecrm.followups.models import CadenceRule, FollowUp, Notification
-from tradecrm.followups.reminders import run_reminders
+from tradecrm.followups.reminders import resync_next_followups, run_reminders
 from tradecrm.followups.services import followup_cancel, followup_complete
 from tradecrm.followups.tasks import reminders_scan
 from tradecrm.interactions.models import Interaction
@@ -232,3 +232,14 @@ def test_command_and_task(alice, make_company):
     call_command("reminders", "run", stdout=text)
     assert "cadence" in text.getvalue() and "skipped: no orders table yet" in text.getvalue()
     assert reminders_scan.call_local()["cadence"] == 0
+
+
+def test_nightly_resync_repairs_next_followup_at(alice, make_company, make_followup):
+    c = company(make_company, status="prospect")
+    f = make_followup(company=c, due_at="2026-03-09T09:00")
+    Company.objects.filter(pk=c.pk).update(next_followup_at=None)  # e.g. a raw import
+    run_reminders(NOW)
+    assert FollowUp.objects.filter(company=c).count() == 1  # the open follow-up is still seen
+    assert resync_next_followups() == 1
+    assert Company.objects.get(pk=c.pk).next_followup_at == f.due_at
+    assert resync_next_followups() == 0
