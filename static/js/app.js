@@ -21,5 +21,7 @@
   }
   setInterval(tick, 15000);
   document.addEventListener("DOMContentLoaded", function () { enhance(document); });
-  document.addEventListener("htmx:afterSwap", function (e) { enhance(e.target); });
+  // afterSettle, not afterSwap: htmx copies the old attributes back onto elements whose id is
+  // reused during the swap, which made a re-rendered select get a second Tom Select.
+  document.addEventListener("htmx:afterSettle", function (e) { enhance(e.target); });
 })();
