@@ -126,3 +126,60 @@ def test_language_switch_and_chinese_errors(page, live_server, alice, capsys):
     assert "不是该国家的有效电话号码" in error.inner_text()
     _shot(page, capsys, "e2e-3-chinese-error.png")
     assert page.js_errors == []
+
+
+def test_log_a_call_then_plan_and_complete_a_follow_up(page, live_server, alice, make_company, capsys):
+    """The daily loop of an export rep: log a call from the customer page in two clicks, plan the
+    next follow-up, then complete it and log what was said in the same step."""
+    from tradecrm.followups.models import FollowUp
+    from tradecrm.interactions.models import Interaction
+
+    company = make_company(actor=alice, name="Berliner Leuchten GmbH", country="DE", city="Berlin")
+    base = live_server.url
+    page.goto(f"{base}/login/")
+    page.fill("#id_username", "alice")
+    page.fill("#id_password", "pw-alice-12345")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/customers/")
+    page.goto(f"{base}/customers/{company.pk}/")
+    page.locator("#timeline-empty").wait_for()  # the timeline loads by htmx: nothing logged yet
+
+    # two clicks: the type button, then save
+    page.click("[data-testid=quick-call]")
+    form = page.locator("[data-testid=quick-form]")
+    form.wait_for()
+    form.locator("[name=subject]").fill("Discussed the LED panel order for March")
+    page.click("[data-testid=quick-save]")
+    page.locator("#timeline-entries", has_text="Discussed the LED panel order for March").wait_for()
+    call = Interaction.objects.get(company=company)
+    assert call.type == "call" and call.direction == "out" and call.owner == alice
+    company.refresh_from_db()
+    assert company.last_contact_at == call.occurred_at
+
+    # plan the next follow-up
+    page.click("[data-testid=plan-followup]")
+    plan = page.locator("[data-testid=followup-form]")
+    plan.wait_for()
+    plan.locator("[name=title]").fill("Send the revised quotation")
+    plan.locator("[name=due_at]").fill("2030-03-02T10:00")
+    plan.get_by_role("button", name="Plan").click()
+    row = page.locator("[data-testid=followup-row]", has_text="Send the revised quotation")
+    row.wait_for()
+    followup = FollowUp.objects.get(company=company)
+    assert followup.status == "open" and followup.assignee == alice
+
+    # complete it and log what happened, in one step
+    row.locator("[data-testid=complete]").click()
+    done = page.locator("[data-testid=complete-form]")
+    done.wait_for()
+    done.locator("[name=log_body]").fill("Quotation Q-2030-0007 sent; buyer answers Friday")
+    done.get_by_role("button", name="Mark done").click()
+    page.locator("[data-testid=no-open-followups]").or_(
+        page.locator("[data-testid=closed-followup]")
+    ).first.wait_for()
+    followup.refresh_from_db()
+    assert followup.status == "done" and followup.outcome is not None
+    assert "Q-2030-0007" in followup.outcome.body and followup.outcome.company_id == company.pk
+    assert Interaction.objects.filter(company=company).count() == 2
+    _shot(page, capsys, "e2e-4-call-and-follow-up.png")
+    assert page.js_errors == []
