@@ -44,12 +44,13 @@ class FollowUpKind(models.TextChoices):
 
 
 class FollowUp(TimeStamped):
+    # no index of its own on company or assignee: the composite indexes below start with them
     company = models.ForeignKey("customers.Company", on_delete=models.CASCADE, related_name="followups",
-                                verbose_name=_("company"))
+                                verbose_name=_("company"), db_index=False)
     contact = models.ForeignKey("customers.Contact", null=True, blank=True, on_delete=models.SET_NULL,
                                 related_name="followups", verbose_name=_("contact"))
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="followups",
-                                 verbose_name=_("assignee"))
+                                 verbose_name=_("assignee"), db_index=False)
     title = models.CharField(_("what to do"), max_length=255)
     notes = models.TextField(_("notes"), blank=True)
     due_at = models.DateTimeField(_("due"))

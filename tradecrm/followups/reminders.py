@@ -109,6 +109,10 @@ def _rule_case(kind: str) -> tuple[str, list] | None:
     return sql + " END", params
 
 
+# Rows inserted in customer order: the (company, …) indexes they go into are then written in one
+# sweep instead of at random (measured: 19k cadence follow-ups into 5M, 3.1 s -> see the bench).
+BY_COMPANY = "ORDER BY c.id "
+
 INSERT_FOLLOWUP = (
     f"INSERT INTO {FOLLOWUP} (company_id, assignee_id, title, notes, due_at, priority, status, kind, rule_id,"
     f" recurrence, reminded_at, version, created_at, updated_at)"
@@ -190,7 +194,7 @@ def produce_cadence(scan: Scan) -> dict:
         # NOT EXISTS stays the rule, in case the two ever disagree
         f"WHERE c.next_followup_at IS NULL AND c.owner_id IS NOT NULL AND r.days IS NOT NULL AND NOT EXISTS "
         f"(SELECT 1 FROM {FOLLOWUP} f WHERE f.company_id = c.id AND f.status = 'open') "
-        f"ON CONFLICT DO NOTHING"
+        f"{BY_COMPANY}ON CONFLICT DO NOTHING"
     )
     created = _execute(sql, [scan.p_lead, scan.p_now, scan.p_now, scan.p_now, *case_params])
     notified = (
@@ -241,7 +245,7 @@ def produce_unanswered(scan: Scan) -> dict:
         f"WHERE r.hours IS NOT NULL AND {overdue_since} <= %s AND NOT EXISTS "
         f"(SELECT 1 FROM {FOLLOWUP} f WHERE f.company_id = c.id AND f.kind = 'unanswered' "
         f"AND (f.status = 'open' OR f.created_at >= w.first_in)) "
-        f"ON CONFLICT DO NOTHING"
+        f"{BY_COMPANY}ON CONFLICT DO NOTHING"
     )
     params = [scan.p_now, scan.p_now, scan.p_now, scan.p_now, *waiting_params, *case_params, scan.p_now]
     created = _execute(sql, params)
@@ -288,7 +292,7 @@ def produce_review(scan: Scan) -> dict:
         f"AND o.status = 'open') "
         f"AND NOT EXISTS (SELECT 1 FROM {FOLLOWUP} x WHERE x.company_id = c.id AND x.kind = 'review' "
         f"AND x.status <> 'open' AND {recent} > %s) "
-        f"ON CONFLICT DO NOTHING"
+        f"{BY_COMPANY}ON CONFLICT DO NOTHING"
     )
     bound = _param(scan.now - dt.timedelta(days=shortest))
     params = [scan.p_now, scan.p_now, scan.p_now, *case_params, bound, scan.p_now, scan.p_now]
@@ -395,7 +399,25 @@ def resync_next_followups() -> int:
 
 def run_reminders(now: dt.datetime | None = None) -> dict:
     """Run every step once; {step: count, …, "skipped": {step: reason}, "seconds": {step: s}}."""
-    now = now or timezone.now()
+    if connection.vendor != "sqlite":
+        return _run(now or timezone.now())
+    # The scan reads large parts of the database once. Through SQLite's memory map (mmap_size in
+    # settings, good for the web workers' repeated reads) every page it touches would stay mapped
+    # into this worker: 1.4 GB of RSS at 1M customers. Plain reads keep it within the page cache.
+    with connection.cursor() as cur:
+        cur.execute("PRAGMA mmap_size")
+        row = cur.fetchone()  # no row for an in-memory database
+        if row:
+            cur.execute("PRAGMA mmap_size=0")
+    try:
+        return _run(now or timezone.now())
+    finally:
+        if row:
+            with connection.cursor() as cur:
+                cur.execute(f"PRAGMA mmap_size={int(row[0])}")
+
+
+def _run(now: dt.datetime) -> dict:
     with transaction.atomic():
         scan = Scan(now)
     result: dict = {"skipped": {}, "seconds": {}}
