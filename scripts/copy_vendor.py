@@ -31,6 +31,14 @@ FILES = [
     ("@tabler/core/dist/css/tabler-vendors.min.css.map", "tabler/tabler-vendors.min.css.map"),
 ]
 
+# Tabler icons inlined into pages by tradecrm.core.icons (only the ones the UI uses)
+ICONS = """
+    phone mail users video brand-whatsapp brand-wechat message-circle map-pin building-store package note
+    bell calendar-event arrow-down-left arrow-up-right arrows-exchange paperclip clock check alert-triangle
+    calendar-off
+""".split()
+FILES += [(f"@tabler/icons/icons/outline/{n}.svg", f"icons/{n}.svg") for n in ICONS]
+
 
 def main() -> int:
     missing = [src for src, _ in FILES if not (NODE / src).is_file()]
