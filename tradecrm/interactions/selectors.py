@@ -149,7 +149,19 @@ def timeline_search(user, q: str, *, cursor: str | None = None, limit: int = 30)
         return [], None, None
     long_terms = [t for t in terms if len(t) >= 3]
     qs = interactions_for_user(user)
-    if connection.vendor == "sqlite" and long_terms:
+    few = _few_visible_company_ids(user) if connection.vendor == "sqlite" and long_terms else None
+    if few is not None:
+        # someone who sees few entries (a new rep): read those, however common the term is
+        # elsewhere; walking the index's hits would read hundreds of thousands to find a page
+        qs = Interaction.objects.filter(company_id__in=few)
+        for t in terms:
+            qs = qs.filter(search_text__contains=t)
+        if before is not None:
+            qs = qs.filter(id__lt=before)
+        ids = list(qs.order_by("-id").values_list("id", flat=True)[: limit + 1])
+        more = len(ids) > limit
+        ids = ids[:limit]
+    elif connection.vendor == "sqlite" and long_terms:
         # terms the FTS lookup does not check whole (short, or looked up by their two ends)
         for t in terms:
             if len(t) < 3 or len(t) > FTS_WHOLE_CHARS:
@@ -167,6 +179,27 @@ def timeline_search(user, q: str, *, cursor: str | None = None, limit: int = 30)
     attach_related(rows)
     nxt = encode_cursor(str(rows[-1]["id"]), rows[-1]["id"]) if more and rows else None
     return rows, nxt, None
+
+
+# Below these, a search reads the user's own entries instead of walking the index's hits: measured
+# at 5M entries, a rep following 3 customers waited ~1 s (warm) for a common word through the
+# index and a few ms this way.
+FEW_COMPANIES = 300
+FEW_ENTRIES = 5000
+
+
+def _few_visible_company_ids(user) -> list[int] | None:
+    """The ids of the companies the user sees when they hold at most FEW_ENTRIES interactions
+    (None otherwise, and for administrators). Two small bounded queries."""
+    if user.is_admin:
+        return None
+    ids = list(scope_companies(Company.objects.all(), user).values_list("id", flat=True)[: FEW_COMPANIES + 1])
+    if len(ids) > FEW_COMPANIES:
+        return None
+    if not ids:
+        return ids
+    entries = Interaction.objects.filter(company_id__in=ids).values("id")[: FEW_ENTRIES + 1]
+    return ids if entries.count() <= FEW_ENTRIES else None
 
 
 def _sqlite_search_ids(qs: QuerySet, match: str, before: int | None, limit: int) -> tuple[list[int], bool]:

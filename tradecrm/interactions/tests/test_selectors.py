@@ -48,8 +48,16 @@ def _ids(user, q, **kw):
     return [r["id"] for r in selectors.timeline_search(user, q, **kw)[0]]
 
 
+@pytest.fixture(params=["few", "index"])
+def plan(request, monkeypatch):
+    """Both SQLite plans: reading a small visible set whole, and walking the index's hits."""
+    if request.param == "index":
+        monkeypatch.setattr(selectors, "FEW_COMPANIES", 0)
+    return request.param
+
+
 def test_search_latin_and_chinese_scoped_to_visibility(
-    alice, carol, dave, admin, acme, wang, log, make_company
+    plan, alice, carol, dave, admin, acme, wang, log, make_company
 ):
     led = log(subject="Sample of LED panels", body="FOB Ningbo")
     zh = log(subject="报价单", body="客户要求深圳交货", contact=wang.pk)
@@ -67,7 +75,7 @@ def test_search_latin_and_chinese_scoped_to_visibility(
     assert _ids(alice, "") == [] and _ids(alice, "nothing like this") == []
 
 
-def test_search_pages_through_growing_windows(alice, dave, acme, log, make_company, monkeypatch):
+def test_search_pages_through_growing_windows(plan, alice, dave, acme, log, make_company, monkeypatch):
     monkeypatch.setattr(selectors, "SEARCH_WINDOW_FIRST", 2)
     west = make_company(actor=dave, name="West Co")
     mine = []
@@ -84,6 +92,14 @@ def test_search_pages_through_growing_windows(alice, dave, acme, log, make_compa
     assert seen == sorted(mine, reverse=True)
     with pytest.raises(BadCursor):
         selectors.timeline_search(alice, "container", cursor="bogus")
+
+
+def test_search_plan_follows_the_size_of_the_visible_set(alice, dave, acme, log, monkeypatch):
+    log()
+    assert selectors._few_visible_company_ids(alice) == [acme.pk]
+    assert selectors._few_visible_company_ids(dave) == []
+    monkeypatch.setattr(selectors, "FEW_ENTRIES", 0)
+    assert selectors._few_visible_company_ids(alice) is None
 
 
 def test_search_rows_carry_related(alice, bob, acme, jane, log):
