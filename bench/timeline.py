@@ -399,6 +399,21 @@ CHINESE_TERMS = ("报价单", "太阳能逆变器", "不锈钢", "收到定金",
 SHORT_CJK_TERMS = ("宁波", "样品", "锂")  # 1-2 characters: the gram-token path
 
 
+NEW_REP = "bench.newrep"
+
+
+def _new_rep() -> None:
+    """A rep who follows three customers and owns none: few visible entries among millions."""
+    from tradecrm.accounts.models import Team, User
+    from tradecrm.customers.models import Company, CompanyFollower
+
+    if User.objects.filter(username=NEW_REP).exists():
+        return
+    user = User.objects.create(username=NEW_REP, role="sales", team=Team.objects.get(name="West"))
+    ids = list(Company.objects.order_by("id").values_list("id", flat=True)[500:50000:20000])
+    CompanyFollower.objects.bulk_create([CompanyFollower(company_id=i, user=user) for i in ids])
+
+
 def measure_timeline(requests: int) -> dict:
     from django.conf import settings
     from django.db import connection
@@ -460,8 +475,9 @@ def measure_search(runs: int) -> dict:
     from tradecrm.interactions import selectors
 
     out: dict = {}
-    for role in ("sales", "manager", "admin"):
-        user = User.objects.get(username=common.PERSONAS[role])
+    _new_rep()
+    for role in ("sales", "manager", "admin", "new_rep"):
+        user = User.objects.get(username=NEW_REP if role == "new_rep" else common.PERSONAS[role])
         per_role: dict = {}
         for group, terms in (
             ("latin", LATIN_TERMS),
