@@ -149,7 +149,7 @@ def timeline_search(user, q: str, *, cursor: str | None = None, limit: int = 30)
         return [], None, None
     long_terms = [t for t in terms if len(t) >= 3]
     qs = interactions_for_user(user)
-    few = _few_visible_company_ids(user) if connection.vendor == "sqlite" and long_terms else None
+    few = _few_visible_company_ids(user)
     if few is not None:
         # someone who sees few entries (a new rep): read those, however common the term is
         # elsewhere; walking the index's hits would read hundreds of thousands to find a page
