@@ -80,7 +80,9 @@ def _weekdays() -> list[str]:
 def _stamp(moment: dt.datetime, zone: ZoneInfo, weekdays: list[str] | None = None) -> str:
     local = moment.astimezone(zone)
     day = (weekdays or _weekdays())[local.weekday()]
-    return f"{day} {local:%Y-%m-%d %H:%M} {local.tzname() or ''}".strip()
+    # the zone's place name: abbreviations are ambiguous (CST is Shanghai and Chicago)
+    place = zone.key.rsplit("/", 1)[-1].replace("_", " ") if getattr(zone, "key", None) else local.tzname()
+    return f"{day} {local:%Y-%m-%d %H:%M} {place or ''}".strip()
 
 
 def decorate(rows: list[dict], user, *, company=None) -> list[dict]:
