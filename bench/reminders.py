@@ -87,6 +87,9 @@ class Dialect:
             return f"({expr} + ({hours}) * interval '1 hour')"
         return f"datetime({expr}, ({hours}) || ' hours')"
 
+    def json(self, expr: str) -> str:
+        return f"({expr})::jsonb" if self.pg else expr
+
     def cat(self, *parts: str) -> str:
         return " || ".join(f"CAST({p} AS TEXT)" if not p.startswith("'") else p for p in parts)
 
@@ -140,8 +143,8 @@ def build(database: str, companies: int) -> dict:
         address = d.cat("i % 9000", "' Harbour Road, Industrial Park '", "i % 70", "', Building '", "i % 30")
         website = d.cat("'https://buyer'", "i", "'.example'")
         email = d.cat("'sales@buyer'", "i", "'.example'")
-        domains = d.cat("'[\"buyer'", "i", "'.example\"]'")
-        phones = d.cat("'[\"+1312555'", "1000 + i % 9000", "'\"]'")
+        domains = d.json(d.cat("'[\"buyer'", "i", "'.example\"]'"))
+        phones = d.json(d.cat("'[\"+1312555'", "1000 + i % 9000", "'\"]'"))
         search = d.cat(
             "'buyer '",
             "i",
@@ -312,7 +315,8 @@ def _pg(sql: str, dbname: str = "postgres"):
     import psycopg
 
     with psycopg.connect(f"{common.PG}/{dbname}", autocommit=True) as conn:
-        return conn.execute(sql).fetchall() if sql.lstrip().upper().startswith("SELECT") else None
+        cur = conn.execute(sql)
+        return cur.fetchall() if sql.lstrip().upper().startswith("SELECT") else None
 
 
 def _pg_exists(name: str) -> bool:

@@ -397,24 +397,33 @@ def resync_next_followups() -> int:
         )
 
 
+SCAN_PRAGMAS = {"mmap_size": 0, "temp_store": 1}  # 1 = FILE
+
+
 def run_reminders(now: dt.datetime | None = None) -> dict:
     """Run every step once; {step: count, …, "skipped": {step: reason}, "seconds": {step: s}}."""
-    if connection.vendor != "sqlite":
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        # (temp_store cannot change inside a transaction: a caller's, or a test's)
         return _run(now or timezone.now())
-    # The scan reads large parts of the database once. Through SQLite's memory map (mmap_size in
-    # settings, good for the web workers' repeated reads) every page it touches would stay mapped
-    # into this worker: 1.4 GB of RSS at 1M customers. Plain reads keep it within the page cache.
+    # The scan touches large parts of the database once. Two connection settings that suit the
+    # web workers would keep all of it in this worker's memory (measured at 1M customers, 5M
+    # follow-ups: 1.4 GB of RSS, then 450 MB): the memory map (every page read stays mapped) and
+    # temp_store=MEMORY (the statement journal of a large INSERT … SELECT is held in RAM). For the
+    # scan, plain reads and temporary files: 150 MB, and no slower.
+    saved = {}
     with connection.cursor() as cur:
-        cur.execute("PRAGMA mmap_size")
-        row = cur.fetchone()  # no row for an in-memory database
-        if row:
-            cur.execute("PRAGMA mmap_size=0")
+        for pragma, value in SCAN_PRAGMAS.items():
+            cur.execute(f"PRAGMA {pragma}")
+            row = cur.fetchone()  # none for mmap_size on an in-memory database
+            if row is not None:
+                saved[pragma] = int(row[0])
+                cur.execute(f"PRAGMA {pragma}={value}")
     try:
         return _run(now or timezone.now())
     finally:
-        if row:
-            with connection.cursor() as cur:
-                cur.execute(f"PRAGMA mmap_size={int(row[0])}")
+        with connection.cursor() as cur:
+            for pragma, value in saved.items():
+                cur.execute(f"PRAGMA {pragma}={value}")
 
 
 def _run(now: dt.datetime) -> dict:

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from tradecrm.core.errors import ConcurrentEditError
 from tradecrm.core.ids import parse_id
+from tradecrm.customers.models import Status
 from tradecrm.customers.selectors import company_get_for_user
 from tradecrm.customers.views import _concurrent_message, _save_versioned
 
@@ -262,7 +263,11 @@ def _admin(request) -> None:
 @login_required
 def rule_list(request):
     _admin(request)
-    return render(request, "followups/rule_list.html", {"nav": "followups", "rules": selectors.rule_list()})
+    rules = selectors.rule_list()
+    labels = dict(Status.choices)
+    for r in rules:
+        r.status_label = labels.get(r.status, r.status)
+    return render(request, "followups/rule_list.html", {"nav": "followups", "rules": rules})
 
 
 @login_required
