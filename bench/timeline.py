@@ -284,6 +284,13 @@ def build_database(args) -> dict:
         index_sql = [d for d, _n in cur.fetchall()]
         for d in index_sql:
             cur.execute(f'DROP INDEX "{d.split(" INDEX ", 1)[1].split(" ON ", 1)[0].strip()}"')
+        cur.execute(
+            f"SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'f' "
+            f"AND conrelid = '{TABLE}'::regclass"
+        )
+        fks = cur.fetchall()
+        for name, _d in fks:
+            cur.execute(f'ALTER TABLE {TABLE} DROP CONSTRAINT "{name}"')
 
         def write(rows):
             with conn.transaction():
@@ -319,7 +326,13 @@ def build_database(args) -> dict:
         cur.execute("SET maintenance_work_mem = '1GB'")
         for s in index_sql:
             cur.execute(s)
+        for name, definition in fks:
+            cur.execute(f'ALTER TABLE {TABLE} ADD CONSTRAINT "{name}" {definition}')
         timings["interactions_indexes_s"] = round(time.perf_counter() - t, 1)
+        cur.execute(
+            f"UPDATE customers_company c SET last_contact_at = m.at FROM (SELECT company_id, MAX(occurred_at) at "
+            f"FROM {TABLE} WHERE type NOT IN ('note', 'sample') GROUP BY company_id) m WHERE m.company_id = c.id"
+        )
         cur.execute(f"SELECT setval(pg_get_serial_sequence('{TABLE}', 'id'), (SELECT MAX(id) FROM {TABLE}))")
         cur.execute("VACUUM ANALYZE")
     conn.close()
