@@ -165,8 +165,8 @@ def _fmt(moment: dt.datetime, database: str) -> str:
 
 
 def _build(args):
-    """Rows for interaction ids [first, first + n): company weighted at random (the big company
-    is filled separately), time rising with the id with a month of jitter."""
+    """Rows for interaction ids [first, first + n): every big_stride-th id is the big customer's,
+    the others go to a company weighted at random; time rises with the id, with a month of jitter."""
     from tradecrm.interactions.services import interaction_search_text
     from tradecrm.interactions.validation import text_to_html
 
@@ -178,7 +178,7 @@ def _build(args):
     types, weights = zip(*TYPES, strict=True)
     out = []
     for iid in range(first, first + n):
-        if iid <= BIG_COMPANY_ROWS:
+        if iid % c["big_stride"] == 0:  # the big customer's entries, spread over the whole span
             company = c["big_company"]
         else:
             # a few customers have long histories, most a handful of entries
@@ -250,6 +250,7 @@ def build_database(args) -> dict:
         "start": now - dt.timedelta(days=3 * 365),
         "span": dt.timedelta(days=3 * 365),
         "total": args.interactions,
+        "big_stride": max(1, args.interactions // BIG_COMPANY_ROWS),
         "now": now,
         "database": args.database,
     }
@@ -361,7 +362,8 @@ def _big_company_extras(conn, database: str, big: int, ctx: dict) -> None:
     who = [c[0] for c in ctx["contacts"].get(big, [])]
     stamp = _fmt(ctx["now"], database)
     attachments, participants, others = [], [], []
-    for iid in range(1, BIG_COMPANY_ROWS + 1):
+    stride = ctx["big_stride"]
+    for iid in range(stride, stride * BIG_COMPANY_ROWS + 1, stride):
         if r.random() < 0.1:
             for k in range(r.choice((1, 1, 2))):
                 attachments.append((iid, f"attachments/bench/{iid}-{k}.pdf", f"offer-{iid}-{k}.pdf", 123456,
