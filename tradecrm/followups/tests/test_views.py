@@ -99,6 +99,8 @@ def test_panel_shows_last_contact_next_followup_and_rows(client_for, alice, acme
     assert "2026-03-06 09:00" in html  # next planned follow-up, in alice's time
     panel = c.get(reverse("followups:company_panel", args=[acme.pk]), **HX).content.decode()
     assert "Send samples" in panel and f'id="followup-{f.pk}"' in panel
+    assert "Fri 2026-03-06 09:00" in panel  # the fragment too is in alice's time, not UTC
+    assert f"?next=/customers/{acme.pk}/" in panel  # editing returns to the page, not the fragment
     assert "customer time" in panel  # Chicago time of the due moment (the reach tag)
 
 
