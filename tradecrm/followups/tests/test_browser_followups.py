@@ -1,0 +1,62 @@
+"""In a real browser (run with `pytest -m browser tradecrm/followups/tests/test_browser_followups.py`;
+`make test` leaves it out): plan a follow-up from the customer page over htmx, see the field error
+and the past-due warning, complete it in one step with a logged call, see the nav badge."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def page(monkeypatch):
+    if not CHROMIUM.exists():
+        pytest.skip("Chromium is not installed at /usr/bin/chromium")
+    from playwright.sync_api import sync_playwright
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
+        pg = browser.new_page(viewport={"width": 1366, "height": 900}, locale="en-US")
+        pg.set_default_timeout(15_000)
+        pg.js_errors = []
+        pg.on("pageerror", lambda exc: pg.js_errors.append(str(exc)))
+        yield pg
+        browser.close()
+
+
+def test_plan_and_complete_on_the_customer_page(page, live_server, alice, acme):
+    from tradecrm.followups.models import FollowUp
+    from tradecrm.interactions.models import Interaction
+
+    base = live_server.url
+    page.goto(f"{base}/login/")
+    page.fill("#id_username", "alice")
+    page.fill("#id_password", "pw-alice-12345")
+    page.click("button[type=submit]")
+    page.goto(f"{base}/customers/{acme.pk}/")
+    page.locator('[data-testid="no-open-followups"]').wait_for()
+
+    page.click('[data-testid="plan-followup"]')
+    page.locator('[data-testid="followup-form"] #id_title').wait_for()
+    page.click('[data-testid="followup-form"] button[type=submit]')
+    page.locator('[data-field="title"] .invalid-feedback').wait_for()  # the 422 answer is shown
+
+    page.fill("#id_title", "Call about the sample")
+    page.fill("#id_due_at", "2026-01-05T09:00")
+    page.click('[data-testid="followup-form"] button[type=submit]')
+    page.locator('[data-testid="followup-warning"]').wait_for()  # in the past: flagged
+    assert page.locator('[data-testid="followup-row"]').count() == 1
+    assert page.locator('[data-testid="followup-form"]').count() == 0  # the form emptied
+
+    page.click('[data-testid="complete"]')
+    page.fill("#id_log_body", "Sample arrives Friday")
+    page.click('[data-testid="complete-form"] button[type=submit]')
+    page.locator('[data-testid="closed-followup"]').wait_for()
+    f = FollowUp.objects.get()
+    assert f.status == "done" and f.outcome == Interaction.objects.get()
+    assert page.js_errors == []
