@@ -1,5 +1,16 @@
 // TradeCRM page behaviour: Tom Select on long dropdowns (also after htmx swaps).
 (function () {
+  // Forms answer 422 with their field errors and 409 for a stale version: show those answers in
+  // place (htmx 2 swaps only 2xx by default). Other 4xx/5xx stay errors and are not swapped.
+  if (window.htmx) {
+    htmx.config.responseHandling = [
+      { code: "204", swap: false },
+      { code: "[23]..", swap: true },
+      { code: "409|422", swap: true, error: false },
+      { code: "[45]..", swap: false, error: true },
+      { code: "...", swap: false },
+    ];
+  }
   function enhance(root) {
     if (typeof TomSelect === "undefined") return;
     root.querySelectorAll("select[data-search]").forEach(function (el) {
