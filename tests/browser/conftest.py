@@ -2,6 +2,41 @@
 runs). A plain `pytest` leaves them out, like `-m "not browser"`, because they need Chromium and
 the npm assets in static/vendor/."""
 
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def page(monkeypatch):
+    if not CHROMIUM.exists():
+        pytest.skip("Chromium is not installed at /usr/bin/chromium (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls made here by the test
+    # itself are plain synchronous ones, so Django's async-safety guard does not apply.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="en-US")
+        pg = context.new_page()
+        pg.set_default_timeout(15_000)
+        pg.js_errors = []
+        pg.on("pageerror", lambda exc: pg.js_errors.append(str(exc)))
+        yield pg
+        context.close()
+        browser.close()
+
 
 def pytest_collection_modifyitems(config, items):
     if config.option.markexpr or any("tests/browser" in str(a) for a in config.invocation_params.args):

@@ -1,32 +1,16 @@
-"""In a real browser (run with `pytest -m browser tradecrm/followups/tests/test_browser_followups.py`;
-`make test` leaves it out): plan a follow-up from the customer page over htmx, see the field error
+"""In a real browser (`make test-browser`): plan a follow-up from the customer page over htmx, see the field error
 and the past-due warning, complete it in one step with a logged call, see the nav badge."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def page(monkeypatch):
-    if not CHROMIUM.exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium")
-    from playwright.sync_api import sync_playwright
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
-        pg = browser.new_page(viewport={"width": 1366, "height": 900}, locale="en-US")
-        pg.set_default_timeout(15_000)
-        pg.js_errors = []
-        pg.on("pageerror", lambda exc: pg.js_errors.append(str(exc)))
-        yield pg
-        browser.close()
+def acme(make_company):
+    return make_company(name="Acme Imports LLC", country="US", city="Chicago", phones=["(312) 555-0123"])
 
 
 def test_plan_and_complete_on_the_customer_page(page, live_server, alice, acme):
