@@ -107,3 +107,16 @@ def test_search_rows_carry_related(alice, bob, acme, jane, log):
     row = selectors.timeline_search(alice, "meeting")[0][0]
     assert row["company__name"] == acme.name and row["contact_name"] == "Jane Doe"
     assert [p["name"] for p in row["participants"]] == ["Bob"] and row["attachments"] == []
+
+
+def test_search_newest_first_probe_falls_through(alice, admin, log, monkeypatch):
+    """PostgreSQL searches the newest entries first; hits below that window are still found."""
+    monkeypatch.setattr(selectors, "PROBE_ROWS", 2)
+    hits = [log(subject="pallet order").pk for _ in range(3)]
+    for _ in range(3):
+        log(subject="something else")
+    assert _ids(admin, "pallet", limit=2) == hits[::-1][:2]
+    rows, cursor, _ = selectors.timeline_search(admin, "pallet", limit=2)
+    assert [r["id"] for r in selectors.timeline_search(admin, "pallet", limit=2, cursor=cursor)[0]] == [
+        hits[0]
+    ]
