@@ -216,9 +216,12 @@ def interaction_create(request, company_pk: int):
             status = 422
         else:
             if request.htmx:
-                return render(
+                response = render(
                     request, "interactions/_created.html", {"entry": _entry(request, interaction, company)}
                 )
+                # the follow-up card shows the last real contact: it reloads on this event
+                response["HX-Trigger"] = "timeline-changed"
+                return response
             messages.success(request, _("Saved to the timeline."))
             return redirect(
                 reverse("customers:company_detail", args=[company.pk]) + f"#entry-{interaction.pk}"
