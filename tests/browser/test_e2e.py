@@ -5,6 +5,7 @@ fix it, find the customer in the list. Screenshots go to test-artifacts/."""
 from __future__ import annotations
 
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -125,6 +126,12 @@ def test_log_a_call_then_plan_and_complete_a_follow_up(page, live_server, alice,
     assert call.type == "call" and call.direction == "out" and call.owner == alice
     company.refresh_from_db()
     assert company.last_contact_at == call.occurred_at
+    # the follow-up card's "last real contact" follows without a reload
+    page.locator(
+        "[data-testid=last-contact]",
+        has_text=f"{call.occurred_at.astimezone(ZoneInfo(alice.timezone)):%Y-%m-%d}",
+    ).wait_for()
+    assert "none logged yet" not in page.locator("[data-testid=last-contact]").inner_text()
 
     # plan the next follow-up
     page.click("[data-testid=plan-followup]")
@@ -151,5 +158,7 @@ def test_log_a_call_then_plan_and_complete_a_follow_up(page, live_server, alice,
     assert followup.status == "done" and followup.outcome is not None
     assert "Q-2030-0007" in followup.outcome.body and followup.outcome.company_id == company.pk
     assert Interaction.objects.filter(company=company).count() == 2
+    # ... and the timeline shows the logged outcome without a reload
+    page.locator("#timeline-entries", has_text="Q-2030-0007").wait_for()
     _shot(page, capsys, "e2e-4-call-and-follow-up.png")
     assert page.js_errors == []

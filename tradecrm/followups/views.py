@@ -179,7 +179,10 @@ def followup_complete(request, pk: int):
             stale = True
         else:
             if request.htmx:
-                return _refresh(request, followup.company_id, place)
+                response = _refresh(request, followup.company_id, place)
+                if form.log_data() is not None:
+                    response["HX-Trigger"] = "followup-logged"  # the timeline reloads its first page
+                return response
             messages.success(request, _("Follow-up “%(title)s” done.") % {"title": followup.title})
             return redirect(_back(request, reverse("customers:company_detail", args=[followup.company_id])))
     template = "followups/_complete_form.html" if request.htmx else "followups/complete.html"
