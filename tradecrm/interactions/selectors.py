@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 
-from django.db import connection
-from django.db.models import BooleanField, Q, QuerySet
+from django.db import connection, transaction
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 
@@ -168,10 +168,10 @@ def timeline_search(user, q: str, *, cursor: str | None = None, limit: int = 30)
                 qs = qs.filter(search_text__contains=t)
         ids, more = _sqlite_search_ids(qs, " AND ".join(_fts_phrases(t) for t in long_terms), before, limit)
     else:
-        qs = apply_search(qs, q)
+        qs = apply_search(Interaction.objects.all(), q)
         if before is not None:
             qs = qs.filter(id__lt=before)
-        ids = _newest_first(qs, before, limit + 1)
+        ids = _newest_first(qs, before, limit + 1, company_visibility_q(user, prefix="company__"))
         more = len(ids) > limit
         ids = ids[:limit]
     by_id = {r["id"]: r for r in Interaction.objects.filter(id__in=ids).values(*SEARCH_FIELDS)}
@@ -181,27 +181,52 @@ def timeline_search(user, q: str, *, cursor: str | None = None, limit: int = 30)
     return rows, nxt, None
 
 
-PROBE_ROWS = 20000  # PostgreSQL: the newest entries searched first, by walking the primary key
+PROBE_WINDOWS = (20000, 160000, 640000)  # PostgreSQL: newest entries walked first, by primary key
+RARE_HITS = 3  # fewer matching entries than this in the first window: a rare term, left to the planner
 
 
-def _newest_first(qs: QuerySet, before: int | None, n: int) -> list[int]:
-    """The first n ids of qs, newest first. On PostgreSQL the newest PROBE_ROWS entries are
-    searched first: pg_trgm's row estimates for LIKE are poor, and at 5M entries the planner
-    chose a bitmap scan over ~100k hits (~1 s) for terms that walking the newest entries
-    answers in a few ms. Rare terms fall through to the planner's own choice."""
+def _newest_first(qs: QuerySet, before: int | None, n: int, visible: Q | None = None) -> list[int]:
+    """The first n ids of qs, newest first. On PostgreSQL the newest entries are searched first
+    by walking the primary key (bitmap scans off), in growing windows, stopping as soon as n are
+    found: pg_trgm's row estimates for LIKE are poor, and at 5M entries the planner chose a
+    bitmap scan over ~100k hits (~1 s) for terms that this walk answers in a few ms. `qs` holds
+    the search without the visibility rule `visible`; the first window reads every match with
+    its visibility, so a rare term (few matches at all) goes straight to the planner's choice,
+    which is then fast, instead of walking on."""
+    scoped = qs if visible is None else qs.filter(visible)
     if connection.vendor != "postgresql":
-        return list(qs.order_by("-id").values_list("id", flat=True)[:n])
+        return list(scoped.order_by("-id").values_list("id", flat=True)[:n])
     top = (
         before
         if before is not None
-        else (Interaction.objects.order_by("-id").values_list("id", flat=True).first())
+        else Interaction.objects.order_by("-id").values_list("id", flat=True).first()
     )
     if top is None:
         return []
-    floor = top - PROBE_ROWS
-    ids = list(qs.filter(id__gt=floor).order_by("-id").values_list("id", flat=True)[:n])
-    if len(ids) < n and floor > 0:
-        ids += list(qs.filter(id__lte=floor).order_by("-id").values_list("id", flat=True)[: n - len(ids)])
+    upper = top + 1
+    ids: list[int] = []
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("SET LOCAL enable_bitmapscan = off")  # walk the primary key in each window
+        floor = upper - PROBE_WINDOWS[0]
+        first = qs.filter(id__lt=upper, id__gte=floor).order_by("-id")
+        if visible is not None:
+            first = first.annotate(_seen=ExpressionWrapper(visible, output_field=BooleanField()))
+            matches = list(first.values_list("id", "_seen"))
+        else:
+            matches = [(i, True) for i in first.values_list("id", flat=True)]
+        ids = [i for i, seen in matches if seen][:n]
+        if len(ids) >= n or floor <= 1:
+            return ids
+        upper = floor
+        if len(matches) >= RARE_HITS:
+            for rows in PROBE_WINDOWS[1:]:
+                floor = upper - rows
+                window = scoped.filter(id__lt=upper, id__gte=floor).order_by("-id")
+                ids += list(window.values_list("id", flat=True)[: n - len(ids)])
+                if len(ids) >= n or floor <= 1:
+                    return ids
+                upper = floor
+    ids += list(scoped.filter(id__lt=upper).order_by("-id").values_list("id", flat=True)[: n - len(ids)])
     return ids
 
 

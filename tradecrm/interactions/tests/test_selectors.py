@@ -109,14 +109,18 @@ def test_search_rows_carry_related(alice, bob, acme, jane, log):
     assert [p["name"] for p in row["participants"]] == ["Bob"] and row["attachments"] == []
 
 
-def test_search_newest_first_probe_falls_through(alice, admin, log, monkeypatch):
-    """PostgreSQL searches the newest entries first; hits below that window are still found."""
-    monkeypatch.setattr(selectors, "PROBE_ROWS", 2)
+@pytest.mark.parametrize("who", ["admin", "carol"])
+def test_search_newest_first_probe_falls_through(who, request, log, monkeypatch):
+    """PostgreSQL searches the newest entries first; hits below that window are still found,
+    with and without the visibility rule (carol is a manager)."""
+    user = request.getfixturevalue(who)
+    monkeypatch.setattr(selectors, "PROBE_WINDOWS", (2, 2))
+    monkeypatch.setattr(selectors, "FEW_COMPANIES", 0)
     hits = [log(subject="pallet order").pk for _ in range(3)]
     for _ in range(3):
         log(subject="something else")
-    assert _ids(admin, "pallet", limit=2) == hits[::-1][:2]
-    rows, cursor, _ = selectors.timeline_search(admin, "pallet", limit=2)
-    assert [r["id"] for r in selectors.timeline_search(admin, "pallet", limit=2, cursor=cursor)[0]] == [
+    assert _ids(user, "pallet", limit=2) == hits[::-1][:2]
+    rows, cursor, _ = selectors.timeline_search(user, "pallet", limit=2)
+    assert [r["id"] for r in selectors.timeline_search(user, "pallet", limit=2, cursor=cursor)[0]] == [
         hits[0]
     ]
