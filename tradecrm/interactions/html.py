@@ -16,6 +16,8 @@ from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from tradecrm.core.icons import icon
+
 
 def _labels() -> dict[str, str]:
     return {
@@ -92,7 +94,7 @@ def entry_html(
         parts.append(f'<div class="timeline-body mt-1">{r["body"]}</div>')  # sanitized when saved
     if r["attachments"]:
         files = "".join(
-            f'<li><a href="{esc(a["url"])}" data-testid="attachment">📎 {esc(a["name"])}</a> '
+            f'<li><a href="{esc(a["url"])}" data-testid="attachment">{icon("paperclip")} {esc(a["name"])}</a> '
             f'<span class="text-secondary small">{esc(str(filesizeformat(a["size"])))}</span></li>'
             for a in r["attachments"]
         )

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tradecrm.core.errors import ConcurrentEditError
+from tradecrm.core.icons import icon
 from tradecrm.core.ids import parse_id
 from tradecrm.core.paging import BadCursor
 from tradecrm.customers import selectors as customer_selectors
@@ -39,26 +40,31 @@ from .validation import user_zone
 PAGE = 30
 # The type buttons of the quick log; the other types are in its dropdown.
 QUICK_TYPES = ("call", "email", "meeting", "whatsapp", "wechat", "visit", "note")
-TYPE_ICONS = {
-    "email": "✉",
-    "call": "☎",
-    "meeting": "👥",
-    "video": "🎥",
-    "whatsapp": "🟢",
-    "wechat": "💬",
-    "chat": "🗨",
-    "visit": "🚗",
-    "trade_show": "🏛",
-    "sample": "📦",
-    "note": "📝",
+_ICON_NAMES = {
+    "email": "mail",
+    "call": "phone",
+    "meeting": "users",
+    "video": "video",
+    "whatsapp": "brand-whatsapp",
+    "wechat": "brand-wechat",
+    "chat": "message-circle",
+    "visit": "map-pin",
+    "trade_show": "building-store",
+    "sample": "package",
+    "note": "note",
 }
+
+
+def type_icon(kind: str):
+    """Inline SVG (tradecrm.core.icons): emoji pictographs showed as boxes where fonts lack them."""
+    return icon(_ICON_NAMES.get(kind, "note"))
 
 
 def type_buttons() -> dict:
     labels = dict(InteractionType.choices)
-    quick = [{"value": t, "label": labels[t], "icon": TYPE_ICONS[t]} for t in QUICK_TYPES]
+    quick = [{"value": t, "label": labels[t], "icon": type_icon(t)} for t in QUICK_TYPES]
     more = [
-        {"value": t, "label": labels[t], "icon": TYPE_ICONS.get(t, "")}
+        {"value": t, "label": labels[t], "icon": type_icon(t)}
         for t in InteractionType.values
         if t not in QUICK_TYPES
     ]
@@ -109,7 +115,7 @@ def decorate(rows: list[dict], user, *, company=None) -> list[dict]:
         r["when_mine"] = _stamp(when, mine, days)
         r["when_theirs"] = _stamp(when, theirs, days) if theirs is not None and theirs.key != mine.key else ""
         r["type_label"] = types.get(r["type"], r["type"])
-        r["icon"] = TYPE_ICONS.get(r["type"], "•")
+        r["icon"] = type_icon(r["type"])
         r["direction_label"] = directions.get(r["direction"], "") if r["direction"] else ""
         owner_id = company.owner_id if company is not None else r.get("company__owner_id")
         r["can_delete"] = user.is_admin or user.is_manager or user.id in (r["owner_id"], owner_id)
