@@ -3,7 +3,7 @@
     .venv/bin/python bench/run.py [--companies 1000000] [--databases sqlite,postgres] [--quick]
 
 Builds each bench database if it is missing (cached under var/bench/ and as PostgreSQL database
-tradecrm_bench_<size>), then runs the search and HTTP benchmarks on it; every result is also
+tradecrm_bench_<size>), then runs the search and HTTP benchmarks on it, and the timeline and reminder-scan benchmarks; every result is also
 written to bench/results/<name>.json.
 """
 
@@ -47,6 +47,10 @@ def main() -> None:
             web += ["--seconds", "3", "--rounds", "2"]
         runs["search"] = step(search)
         runs["http"] = step(web)
+        # the timeline (5M interactions) and the reminder scan (1M customers, 5M follow-ups) use
+        # databases of their own, built on first use and cached like the others
+        runs["timeline"] = step(["bench/timeline.py", "--database", db, "--quiet", "--save"])
+        runs["reminders"] = step(["bench/reminders.py", "--database", db, "--save"])
         for kind in ("search", "http"):
             runs[kind].pop("queries", None)
             for s in runs[kind].get("in_process", {}).values():
