@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from tradecrm.accounts.access import tag_visibility_q, visible_team_ids
 from tradecrm.core import geo
 from tradecrm.core.emails import normalize_domain, normalize_email
+from tradecrm.core.errors import Errors
 from tradecrm.core.ids import parse_id
 from tradecrm.core.phones import normalize_phone
 
@@ -31,25 +32,27 @@ _HS = re.compile(r"^\d{4,10}$")
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 COMPANY_TEXT_LIMITS = {
-    "name": 255, "name_local": 255, "city": 120, "address": 5000, "website": 255, "industry": 120,
-    "main_products": 5000, "source_detail": 255, "notes": 20000,
+    "name": 255,
+    "name_local": 255,
+    "city": 120,
+    "address": 5000,
+    "website": 255,
+    "industry": 120,
+    "main_products": 5000,
+    "source_detail": 255,
+    "notes": 20000,
 }
 CONTACT_TEXT_LIMITS = {
-    "first_name": 120, "last_name": 120, "name_local": 120, "title": 120, "whatsapp": 32, "wechat": 64,
-    "linkedin": 255, "skype": 64, "notes": 20000,
+    "first_name": 120,
+    "last_name": 120,
+    "name_local": 120,
+    "title": 120,
+    "whatsapp": 32,
+    "wechat": 64,
+    "linkedin": 255,
+    "skype": 64,
+    "notes": 20000,
 }
-
-
-class Errors:
-    def __init__(self) -> None:
-        self.by_field: dict[str, list[str]] = {}
-
-    def add(self, field: str, message: str) -> None:
-        self.by_field.setdefault(field, []).append(message)
-
-    def raise_if_any(self) -> None:
-        if self.by_field:
-            raise ValidationError(self.by_field)
 
 
 def as_list(value: Any) -> list[str]:
@@ -75,7 +78,10 @@ def _text(data: dict, errors: Errors, field: str, limit: int, out: dict) -> None
         return
     value = value.strip()
     if len(value) > limit:
-        errors.add(field, _("At most %(limit)d characters (this has %(length)d).") % {"limit": limit, "length": len(value)})
+        errors.add(
+            field,
+            _("At most %(limit)d characters (this has %(length)d).") % {"limit": limit, "length": len(value)},
+        )
         return
     out[field] = value
 
@@ -91,8 +97,15 @@ def _choice(data: dict, errors: Errors, field: str, choices, out: dict) -> None:
     out[field] = str(value)
 
 
-def _code(data: dict, errors: Errors, field: str, valid: frozenset[str] | set[str], upper: bool, message: str,
-          out: dict) -> None:
+def _code(
+    data: dict,
+    errors: Errors,
+    field: str,
+    valid: frozenset[str] | set[str],
+    upper: bool,
+    message: str,
+    out: dict,
+) -> None:
     if field not in data:
         return
     value = data[field] or ""
@@ -148,7 +161,9 @@ def _time(data: dict, errors: Errors, field: str, out: dict) -> None:
     out[field] = value
 
 
-def _each(data: dict, errors: Errors, field: str, fn: Callable[[str], str], out: dict, limit: int = 20) -> None:
+def _each(
+    data: dict, errors: Errors, field: str, fn: Callable[[str], str], out: dict, limit: int = 20
+) -> None:
     if field not in data:
         return
     items = as_list(data[field])
@@ -219,10 +234,42 @@ def clean_company(data: dict, *, actor, partial: bool = False, region: str = "")
             errors.add("name", _("The company name is required."))
     for field, limit in COMPANY_TEXT_LIMITS.items():
         _text(data, errors, field, limit, out)
-    _code(data, errors, "country", geo.country_codes(), True, _("Unknown country code “%(value)s” (use ISO 3166 alpha-2, e.g. DE)."), out)
-    _code(data, errors, "currency", geo.currency_codes(), True, _("Unknown currency code “%(value)s” (use ISO 4217, e.g. USD)."), out)
-    _code(data, errors, "timezone", geo.timezone_names(), False, _("Unknown time zone “%(value)s” (use an IANA name, e.g. Europe/Berlin)."), out)
-    _code(data, errors, "preferred_language", set(geo.LANGUAGE_CODES), False, _("Unknown language code “%(value)s”."), out)
+    _code(
+        data,
+        errors,
+        "country",
+        geo.country_codes(),
+        True,
+        _("Unknown country code “%(value)s” (use ISO 3166 alpha-2, e.g. DE)."),
+        out,
+    )
+    _code(
+        data,
+        errors,
+        "currency",
+        geo.currency_codes(),
+        True,
+        _("Unknown currency code “%(value)s” (use ISO 4217, e.g. USD)."),
+        out,
+    )
+    _code(
+        data,
+        errors,
+        "timezone",
+        geo.timezone_names(),
+        False,
+        _("Unknown time zone “%(value)s” (use an IANA name, e.g. Europe/Berlin)."),
+        out,
+    )
+    _code(
+        data,
+        errors,
+        "preferred_language",
+        set(geo.LANGUAGE_CODES),
+        False,
+        _("Unknown language code “%(value)s”."),
+        out,
+    )
     _choice(data, errors, "business_type", [("", "")] + BusinessType.choices, out)
     _choice(data, errors, "company_size", [("", "")] + CompanySize.choices, out)
     _choice(data, errors, "annual_purchase", [("", "")] + PurchaseBand.choices, out)
@@ -294,7 +341,15 @@ def clean_contact(data: dict, *, region: str = "", partial: bool = False) -> dic
         if not any(names):
             errors.add("first_name", _("Enter at least a first name, a last name or a name in local script."))
     _choice(data, errors, "seniority", [("", "")] + Seniority.choices, out)
-    _code(data, errors, "preferred_language", set(geo.LANGUAGE_CODES), False, _("Unknown language code “%(value)s”."), out)
+    _code(
+        data,
+        errors,
+        "preferred_language",
+        set(geo.LANGUAGE_CODES),
+        False,
+        _("Unknown language code “%(value)s”."),
+        out,
+    )
     _date(data, errors, "birthday", out)
     _each(data, errors, "emails", normalize_email, out)
     _each(data, errors, "phones", lambda v: normalize_phone(v, region), out)
@@ -320,7 +375,10 @@ def clean_tag(data: dict, *, partial: bool = False) -> dict:
         if not name:
             errors.add("name", _("The tag name is required."))
         elif len(name) > 50:
-            errors.add("name", _("At most %(limit)d characters (this has %(length)d).") % {"limit": 50, "length": len(name)})
+            errors.add(
+                "name",
+                _("At most %(limit)d characters (this has %(length)d).") % {"limit": 50, "length": len(name)},
+            )
         else:
             out["name"] = name
     if "color" in data:

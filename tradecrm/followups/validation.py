@@ -11,10 +11,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from tradecrm.accounts.access import scope_companies
+from tradecrm.core.errors import Errors
 from tradecrm.core.ids import parse_id
 from tradecrm.customers.models import Company, Contact, Status
 
@@ -23,18 +23,6 @@ from .models import CadenceRule, Priority, Recurrence, RuleKind
 TITLE_MAX = 255
 NOTES_MAX = 20000
 MAX_INTERVAL_DAYS = 366
-
-
-class Errors:
-    def __init__(self) -> None:
-        self.by_field: dict[str, list[str]] = {}
-
-    def add(self, field: str, message: str) -> None:
-        self.by_field.setdefault(field, []).append(message)
-
-    def raise_if_any(self) -> None:
-        if self.by_field:
-            raise ValidationError(self.by_field)
 
 
 def user_zone(user) -> ZoneInfo:

@@ -20,9 +20,10 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tradecrm.core.errors import Errors
 from tradecrm.core.ids import parse_id
 from tradecrm.customers.models import Contact
-from tradecrm.customers.validation import Errors, as_list
+from tradecrm.customers.validation import as_list
 
 from .models import Direction, InteractionType
 
