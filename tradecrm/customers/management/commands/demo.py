@@ -61,8 +61,19 @@ class Command(BaseCommand):
                 progress=lambda done: done % step == 0 and self.stdout.write(f"  {done:,} / {companies:,}"),
             )
             path = "bulk insert"
+        # a few months of correspondence on the newest customers, then the reminder scan, so the
+        # timeline, "last contact", "My day" and the notifications have something to show
+        from tradecrm.followups.reminders import run_reminders
+        from tradecrm.interactions.demo import demo_timelines
+
+        entries = demo_timelines(seed=seed, limit=min(companies, 2000))
+        scan = run_reminders()
         took = time.perf_counter() - started
         self.stdout.write(f"Added {companies:,} demo companies ({path}, seed {seed}) in {took:.1f} s.")
+        self.stdout.write(
+            f"Added {entries:,} timeline entries; the reminder scan planned "
+            f"{scan.get('cadence', 0) + scan.get('unanswered', 0) + scan.get('review', 0):,} follow-ups."
+        )
         if passwords:
             self.stdout.write("Demo users created (password shown once):")
             for user in users:
