@@ -8,6 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from tradecrm.customers.forms import ServiceForm, assignable_users
 from tradecrm.customers.models import Status
@@ -105,7 +106,7 @@ class CompleteForm(ServiceForm):
 
 
 class RuleForm(ServiceForm):
-    name = forms.CharField(label=_("Name"), max_length=100, required=False)
+    name = forms.CharField(label=pgettext_lazy("reminder rule", "Name"), max_length=100, required=False)
     kind = forms.ChoiceField(label=_("Kind"), choices=RuleKind.choices)
     status = forms.ChoiceField(
         label=_("Lifecycle status"), choices=[("", _("Any"))] + Status.choices, required=False
