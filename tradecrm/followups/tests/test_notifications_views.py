@@ -54,6 +54,10 @@ def test_fragments_show_times_in_the_users_zone(client_for, alice):
     (n,) = make_notes(alice, 1)  # 08:00 UTC = 09:00 in Berlin
     c = client_for(alice)
     assert "23 Nov 09:00" in c.get("/notifications/bell/menu/").content.decode()
+    alice.language = "zh-hans"
+    alice.save(update_fields=["language"])
+    zh = client_for(alice).get("/notifications/bell/menu/")
+    assert "11月23日 09:00" in zh.content.decode()  # Chinese date order, not "23 11月"
     row = c.post(f"/notifications/{n.id}/read/", headers={"HX-Request": "true"}).content.decode()
     assert "2026-11-23 09:00" in row
 
