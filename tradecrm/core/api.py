@@ -301,3 +301,83 @@ class Conflict(Schema):
     changed_by: str
     changed_at: dt.datetime
     current_version: int
+
+
+# --- what every endpoint module shares ------------------------------------------------------
+
+READ = {401: Error, 404: Error}
+LIST = {400: Error, 401: Error, 404: Error, 422: ValidationErrors}
+WRITE = {400: Error, 401: Error, 403: Error, 404: Error, 413: Error, 422: ValidationErrors}
+PATCH = {**WRITE, 409: Conflict, 428: Error}
+DELETE = {401: Error, 403: Error, 404: Error, 409: Conflict}
+
+
+def person_name(first: str, last: str, username: str) -> str:
+    return f"{first} {last}".strip() or username
+
+
+def user_ref(user) -> dict | None:
+    if user is None:
+        return None
+    return {
+        "id": user.id,
+        "username": user.username,
+        "name": person_name(user.first_name, user.last_name, user.username),
+    }
+
+
+def page_response(items: list[dict], next_cursor: str | None, prev_cursor: str | None) -> HttpResponse:
+    return json_response({"items": items, "next_cursor": next_cursor, "prev_cursor": prev_cursor})
+
+
+def object_response(data: dict, status: int = 200) -> HttpResponse:
+    return json_response(data, status=status, headers={"ETag": etag(data["version"])})
+
+
+def created_response(data: dict, collection: str) -> HttpResponse:
+    response = object_response(data, status=201)
+    response["Location"] = f"/api/v1/{collection}/{data['id']}"
+    return response
+
+
+def if_match(request: HttpRequest) -> int | None:
+    header = request.headers.get("If-Match")
+    if header is None:
+        return None
+    value = header.strip().removeprefix("W/").strip('"')
+    if not value.isascii() or not value.isdigit() or len(value) > 10:
+        raise HttpError(400, _('If-Match must hold the ETag you received, e.g. “"3"”.'))
+    return int(value)
+
+
+def required_version(request: HttpRequest, body_version: int | None) -> int:
+    """The version the client last read: `version` in the body or If-Match. Without one the
+    change could silently overwrite someone else's, so it is refused (428)."""
+    header_version = if_match(request)
+    if body_version is not None and header_version is not None and body_version != header_version:
+        raise HttpError(400, _("The version in the body and the one in If-Match differ."))
+    version = body_version if body_version is not None else header_version
+    if version is None:
+        raise HttpError(
+            428,
+            _(
+                "Send the version you last read, as “version” in the body or in an If-Match "
+                "header, so that nobody's changes are overwritten."
+            ),
+        )
+    return version
+
+
+def not_modified(request: HttpRequest, version: int) -> HttpResponse | None:
+    tags_sent = request.headers.get("If-None-Match")
+    if tags_sent and etag(version) in [t.strip().removeprefix("W/") for t in tags_sent.split(",")]:
+        return HttpResponse(status=304, headers={"ETag": etag(version)})
+    return None
+
+
+def check_delete_version(request: HttpRequest, obj) -> None:
+    """DELETE is unconditional unless the client sends If-Match; then a stale one is refused."""
+    version = if_match(request)
+    if version is not None and version != obj.version:
+        by = getattr(obj, "updated_by", None)
+        raise ConcurrentEditError(by=str(by or "?"), at=obj.updated_at, current_version=obj.version)

@@ -10,10 +10,24 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router
-from ninja.errors import HttpError
 
-from tradecrm.core.api import Conflict, Error, Id, ValidationErrors, etag, json_response
-from tradecrm.core.errors import ConcurrentEditError, ValidationError
+from tradecrm.core.api import (
+    DELETE,
+    LIST,
+    PATCH,
+    READ,
+    WRITE,
+    Id,
+    check_delete_version,
+    created_response,
+    not_modified,
+    object_response,
+    page_response,
+    person_name,
+    required_version,
+    user_ref,
+)
+from tradecrm.core.errors import ValidationError
 
 from . import selectors, services
 from .schemas import (
@@ -36,32 +50,12 @@ from .schemas import (
     TagPatch,
 )
 
-READ = {401: Error, 404: Error}
-LIST = {400: Error, 401: Error, 404: Error, 422: ValidationErrors}
-WRITE = {400: Error, 401: Error, 403: Error, 404: Error, 413: Error, 422: ValidationErrors}
-PATCH = {**WRITE, 409: Conflict, 428: Error}
-DELETE = {401: Error, 403: Error, 404: Error, 409: Conflict}
-
 companies = Router(tags=["companies"])
 contacts = Router(tags=["contacts"])
 tags = Router(tags=["tags"])
 
 
 # --- rows to JSON -------------------------------------------------------------------------------
-
-
-def _name(first: str, last: str, username: str) -> str:
-    return f"{first} {last}".strip() or username
-
-
-def _user_ref(user) -> dict | None:
-    if user is None:
-        return None
-    return {
-        "id": user.id,
-        "username": user.username,
-        "name": _name(user.first_name, user.last_name, user.username),
-    }
 
 
 def _company_row(r: dict) -> dict:
@@ -80,7 +74,7 @@ def _company_row(r: dict) -> dict:
         "owner": {
             "id": owner_id,
             "username": r["owner__username"],
-            "name": _name(r["owner__first_name"], r["owner__last_name"], r["owner__username"]),
+            "name": person_name(r["owner__first_name"], r["owner__last_name"], r["owner__username"]),
         }
         if owner_id
         else None,
@@ -106,14 +100,14 @@ COMPANY_PLAIN_FIELDS = tuple(
 
 def _company_out(company) -> dict:
     out = {f: getattr(company, f) for f in COMPANY_PLAIN_FIELDS}
-    out["owner"] = _user_ref(company.owner) if company.owner_id else None
-    out["updated_by"] = _user_ref(company.updated_by) if company.updated_by_id else None
+    out["owner"] = user_ref(company.owner) if company.owner_id else None
+    out["updated_by"] = user_ref(company.updated_by) if company.updated_by_id else None
     out["tags"] = [{"id": t.id, "name": t.name, "color": t.color} for t in selectors.company_tags(company)]
     out["followers"] = [
         {
             "id": u["id"],
             "username": u["username"],
-            "name": _name(u["first_name"], u["last_name"], u["username"]),
+            "name": person_name(u["first_name"], u["last_name"], u["username"]),
         }
         for u in selectors.company_followers(company)
     ]
@@ -147,64 +141,7 @@ def _tag_out(tag) -> dict:
     return {f: getattr(tag, f) for f in TAG_FIELDS}
 
 
-def _page(items: list[dict], next_cursor: str | None, prev_cursor: str | None) -> HttpResponse:
-    return json_response({"items": items, "next_cursor": next_cursor, "prev_cursor": prev_cursor})
-
-
-def _object(data: dict, status: int = 200) -> HttpResponse:
-    return json_response(data, status=status, headers={"ETag": etag(data["version"])})
-
-
-def _created(data: dict, collection: str) -> HttpResponse:
-    response = _object(data, status=201)
-    response["Location"] = f"/api/v1/{collection}/{data['id']}"
-    return response
-
-
 # --- concurrency --------------------------------------------------------------------------------
-
-
-def _if_match(request: HttpRequest) -> int | None:
-    header = request.headers.get("If-Match")
-    if header is None:
-        return None
-    value = header.strip().removeprefix("W/").strip('"')
-    if not value.isascii() or not value.isdigit() or len(value) > 10:
-        raise HttpError(400, _('If-Match must hold the ETag you received, e.g. “"3"”.'))
-    return int(value)
-
-
-def _version(request: HttpRequest, body_version: int | None) -> int:
-    """The version the client last read: `version` in the body or If-Match. Without one the
-    change could silently overwrite someone else's, so it is refused (428)."""
-    header_version = _if_match(request)
-    if body_version is not None and header_version is not None and body_version != header_version:
-        raise HttpError(400, _("The version in the body and the one in If-Match differ."))
-    version = body_version if body_version is not None else header_version
-    if version is None:
-        raise HttpError(
-            428,
-            _(
-                "Send the version you last read, as “version” in the body or in an If-Match "
-                "header, so that nobody's changes are overwritten."
-            ),
-        )
-    return version
-
-
-def _not_modified(request: HttpRequest, version: int) -> HttpResponse | None:
-    tags_sent = request.headers.get("If-None-Match")
-    if tags_sent and etag(version) in [t.strip().removeprefix("W/") for t in tags_sent.split(",")]:
-        return HttpResponse(status=304, headers={"ETag": etag(version)})
-    return None
-
-
-def _check_delete_version(request: HttpRequest, obj) -> None:
-    """DELETE is unconditional unless the client sends If-Match; then a stale one is refused."""
-    version = _if_match(request)
-    if version is not None and version != obj.version:
-        by = getattr(obj, "updated_by", None)
-        raise ConcurrentEditError(by=str(by or "?"), at=obj.updated_at, current_version=obj.version)
 
 
 # --- companies ----------------------------------------------------------------------------------
@@ -225,19 +162,19 @@ def list_companies(request: HttpRequest, query: Query[CompanyListQuery]):
         sort=query.sort,
     )
     rows, nxt, prev = selectors.company_list(request.auth, f, cursor=query.cursor or None, limit=query.limit)
-    return _page([_company_row(r) for r in rows], nxt, prev)
+    return page_response([_company_row(r) for r in rows], nxt, prev)
 
 
 @companies.post("", response={201: CompanyOut, **WRITE}, summary="Create a company")
 def create_company(request: HttpRequest, payload: CompanyCreate):
     company = services.company_create(actor=request.auth, data=payload.model_dump(exclude_unset=True))
-    return _created(_company_out(company), "companies")
+    return created_response(_company_out(company), "companies")
 
 
 @companies.get("/{int:company_id}", response={200: CompanyOut, 304: None, **READ}, summary="Get a company")
 def get_company(request: HttpRequest, company_id: Id):
     company = selectors.company_get_for_user(request.auth, company_id)
-    return _not_modified(request, company.version) or _object(_company_out(company))
+    return not_modified(request, company.version) or object_response(_company_out(company))
 
 
 @companies.patch("/{int:company_id}", response={200: CompanyOut, **PATCH}, summary="Change a company")
@@ -245,16 +182,16 @@ def patch_company(request: HttpRequest, company_id: Id, payload: CompanyPatch):
     """Send only the fields to change, plus the `version` you last read (or If-Match). A stale
     version is refused with 409 naming who changed the company and when."""
     data = payload.model_dump(exclude_unset=True)
-    version = _version(request, data.pop("version", None))
+    version = required_version(request, data.pop("version", None))
     company = selectors.company_get_for_user(request.auth, company_id)
     company = services.company_update(actor=request.auth, company=company, version=version, data=data)
-    return _object(_company_out(company))
+    return object_response(_company_out(company))
 
 
 @companies.delete("/{int:company_id}", response={204: None, **DELETE}, summary="Delete a company")
 def delete_company(request: HttpRequest, company_id: Id):
     company = selectors.company_get_for_user(request.auth, company_id)
-    _check_delete_version(request, company)
+    check_delete_version(request, company)
     services.company_delete(actor=request.auth, company=company)
     return HttpResponse(status=204)
 
@@ -266,7 +203,7 @@ def list_company_contacts(request: HttpRequest, company_id: Id, query: Query[Com
     rows, nxt, prev = selectors.contact_list(
         request.auth, company_id=company_id, q=query.q, cursor=query.cursor or None, limit=query.limit
     )
-    return _page([_contact_row(r) for r in rows], nxt, prev)
+    return page_response([_contact_row(r) for r in rows], nxt, prev)
 
 
 @companies.post(
@@ -277,7 +214,7 @@ def create_company_contact(request: HttpRequest, company_id: Id, payload: Contac
     contact = services.contact_create(
         actor=request.auth, company=company, data=payload.model_dump(exclude_unset=True)
     )
-    return _created(_contact_out(contact), "contacts")
+    return created_response(_contact_out(contact), "contacts")
 
 
 # --- contacts -----------------------------------------------------------------------------------
@@ -289,7 +226,7 @@ def list_contacts(request: HttpRequest, query: Query[ContactListQuery]):
     rows, nxt, prev = selectors.contact_list(
         request.auth, company_id=query.company, q=query.q, cursor=query.cursor or None, limit=query.limit
     )
-    return _page([_contact_row(r) for r in rows], nxt, prev)
+    return page_response([_contact_row(r) for r in rows], nxt, prev)
 
 
 @contacts.post("", response={201: ContactOut, **WRITE}, summary="Create a contact")
@@ -301,29 +238,29 @@ def create_contact(request: HttpRequest, payload: ContactCreate):
     except Http404:
         raise ValidationError({"company": [_("No company with id %(id)s.") % {"id": company_id}]}) from None
     contact = services.contact_create(actor=request.auth, company=company, data=data)
-    return _created(_contact_out(contact), "contacts")
+    return created_response(_contact_out(contact), "contacts")
 
 
 @contacts.get("/{int:contact_id}", response={200: ContactOut, 304: None, **READ}, summary="Get a contact")
 def get_contact(request: HttpRequest, contact_id: Id):
     contact = selectors.contact_get_for_user(request.auth, contact_id)
-    return _not_modified(request, contact.version) or _object(_contact_out(contact))
+    return not_modified(request, contact.version) or object_response(_contact_out(contact))
 
 
 @contacts.patch("/{int:contact_id}", response={200: ContactOut, **PATCH}, summary="Change a contact")
 def patch_contact(request: HttpRequest, contact_id: Id, payload: ContactPatch):
     """Send only the fields to change, plus the `version` you last read (or If-Match)."""
     data = payload.model_dump(exclude_unset=True)
-    version = _version(request, data.pop("version", None))
+    version = required_version(request, data.pop("version", None))
     contact = selectors.contact_get_for_user(request.auth, contact_id)
     contact = services.contact_update(actor=request.auth, contact=contact, version=version, data=data)
-    return _object(_contact_out(contact))
+    return object_response(_contact_out(contact))
 
 
 @contacts.delete("/{int:contact_id}", response={204: None, **DELETE}, summary="Delete a contact")
 def delete_contact(request: HttpRequest, contact_id: Id):
     contact = selectors.contact_get_for_user(request.auth, contact_id)
-    _check_delete_version(request, contact)
+    check_delete_version(request, contact)
     services.contact_delete(actor=request.auth, contact=contact)
     return HttpResponse(status=204)
 
@@ -335,33 +272,33 @@ def delete_contact(request: HttpRequest, contact_id: Id):
 def list_tags(request: HttpRequest, query: Query[TagListQuery]):
     """Tags you can use: your team's (and, for managers, their sub-teams') and the shared ones."""
     rows, nxt, prev = selectors.tag_page(request.auth, cursor=query.cursor or None, limit=query.limit)
-    return _page(rows, nxt, prev)
+    return page_response(rows, nxt, prev)
 
 
 @tags.post("", response={201: TagOut, **WRITE}, summary="Create a tag")
 def create_tag(request: HttpRequest, payload: TagCreate):
     tag = services.tag_create(actor=request.auth, data=payload.model_dump(exclude_unset=True))
-    return _created(_tag_out(tag), "tags")
+    return created_response(_tag_out(tag), "tags")
 
 
 @tags.get("/{int:tag_id}", response={200: TagOut, 304: None, **READ}, summary="Get a tag")
 def get_tag(request: HttpRequest, tag_id: Id):
     tag = selectors.tag_get_for_user(request.auth, tag_id)
-    return _not_modified(request, tag.version) or _object(_tag_out(tag))
+    return not_modified(request, tag.version) or object_response(_tag_out(tag))
 
 
 @tags.patch("/{int:tag_id}", response={200: TagOut, **PATCH}, summary="Change a tag")
 def patch_tag(request: HttpRequest, tag_id: Id, payload: TagPatch):
     data = payload.model_dump(exclude_unset=True)
-    version = _version(request, data.pop("version", None))
+    version = required_version(request, data.pop("version", None))
     tag = selectors.tag_get_for_user(request.auth, tag_id)
     tag = services.tag_update(actor=request.auth, tag=tag, version=version, data=data)
-    return _object(_tag_out(tag))
+    return object_response(_tag_out(tag))
 
 
 @tags.delete("/{int:tag_id}", response={204: None, **DELETE}, summary="Delete a tag")
 def delete_tag(request: HttpRequest, tag_id: Id):
     tag = selectors.tag_get_for_user(request.auth, tag_id)
-    _check_delete_version(request, tag)
+    check_delete_version(request, tag)
     services.tag_delete(actor=request.auth, tag=tag)
     return HttpResponse(status=204)

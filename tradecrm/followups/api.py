@@ -13,23 +13,26 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router
 
-from tradecrm.core.api import Error, Id, json_response
-from tradecrm.core.errors import ValidationError
-from tradecrm.core.ids import parse_id
-from tradecrm.customers.api import (
+from tradecrm.core.api import (
     DELETE,
     LIST,
     PATCH,
     READ,
     WRITE,
-    _check_delete_version,
-    _created,
-    _not_modified,
-    _object,
-    _page,
-    _user_ref,
-    _version,
+    Error,
+    Id,
+    check_delete_version,
+    created_response,
+    json_response,
+    not_modified,
+    object_response,
+    page_response,
+    person_name,
+    required_version,
+    user_ref,
 )
+from tradecrm.core.errors import ValidationError
+from tradecrm.core.ids import parse_id
 from tradecrm.customers.selectors import company_get_for_user
 
 from . import selectors, services
@@ -59,14 +62,10 @@ PLAIN = (
 )  # fmt: skip
 
 
-def _name(first: str, last: str, username: str) -> str:
-    return f"{first} {last}".strip() or username
-
-
 def followup_out(f: FollowUp) -> dict:
     out = {k: getattr(f, k) for k in PLAIN}
     out["company"] = {"id": f.company_id, "name": f.company.name}
-    out["assignee"] = _user_ref(f.assignee)
+    out["assignee"] = user_ref(f.assignee)
     return out
 
 
@@ -84,7 +83,7 @@ def _row(r: dict) -> dict:
     out["assignee"] = {
         "id": r["assignee_id"],
         "username": r["assignee__username"],
-        "name": _name(r["assignee__first_name"], r["assignee__last_name"], r["assignee__username"]),
+        "name": person_name(r["assignee__first_name"], r["assignee__last_name"], r["assignee__username"]),
     }
     return out
 
@@ -120,7 +119,7 @@ def list_followups(request: HttpRequest, query: Query[FollowUpListQuery]):
         sort=query.sort,
     )
     rows, nxt, prev = selectors.followup_list(request.auth, f, cursor=query.cursor or None, limit=query.limit)
-    return _page([_row(r) for r in rows], nxt, prev)
+    return page_response([_row(r) for r in rows], nxt, prev)
 
 
 @followups.post("", response={201: FollowUpWritten, **WRITE}, summary="Plan a follow-up")
@@ -133,7 +132,7 @@ def create_followup(request: HttpRequest, payload: FollowUpCreate):
     except Http404:
         raise ValidationError({"company": [_("No company with id %(id)s.") % {"id": company_id}]}) from None
     followup = services.followup_create(actor=request.auth, company=company, data=data)
-    return _created(_written(followup), "followups")
+    return created_response(_written(followup), "followups")
 
 
 @followups.get(
@@ -141,23 +140,23 @@ def create_followup(request: HttpRequest, payload: FollowUpCreate):
 )
 def get_followup(request: HttpRequest, followup_id: Id):
     followup = selectors.followup_get_for_user(request.auth, followup_id)
-    return _not_modified(request, followup.version) or _object(followup_out(followup))
+    return not_modified(request, followup.version) or object_response(followup_out(followup))
 
 
 @followups.patch("/{int:followup_id}", response={200: FollowUpWritten, **PATCH}, summary="Change a follow-up")
 def patch_followup(request: HttpRequest, followup_id: Id, payload: FollowUpPatch):
     """Send only the fields to change, plus the `version` you last read (or If-Match)."""
     data = payload.model_dump(exclude_unset=True)
-    version = _version(request, data.pop("version", None))
+    version = required_version(request, data.pop("version", None))
     followup = selectors.followup_get_for_user(request.auth, followup_id)
     followup = services.followup_update(actor=request.auth, followup=followup, version=version, data=data)
-    return _object(_written(followup))
+    return object_response(_written(followup))
 
 
 @followups.delete("/{int:followup_id}", response={204: None, **DELETE}, summary="Delete a follow-up")
 def delete_followup(request: HttpRequest, followup_id: Id):
     followup = selectors.followup_get_for_user(request.auth, followup_id)
-    _check_delete_version(request, followup)
+    check_delete_version(request, followup)
     services.followup_delete(actor=request.auth, followup=followup)
     return HttpResponse(status=204)
 
@@ -170,32 +169,32 @@ def complete_followup(request: HttpRequest, followup_id: Id, payload: CompleteIn
     transaction and becomes the `outcome`. A repeating follow-up gets its next occurrence
     (`next_occurrence_id`)."""
     data = payload.model_dump(exclude_unset=True)
-    version = _version(request, data.get("version"))
+    version = required_version(request, data.get("version"))
     followup = selectors.followup_get_for_user(request.auth, followup_id)
     followup = services.followup_complete(
         actor=request.auth, followup=followup, version=version, log=data.get("log")
     )
-    return _object(_written(followup))
+    return object_response(_written(followup))
 
 
 @followups.post(
     "/{int:followup_id}/cancel", response={200: FollowUpWritten, **PATCH}, summary="Cancel a follow-up"
 )
 def cancel_followup(request: HttpRequest, followup_id: Id, payload: VersionIn):
-    version = _version(request, payload.version)
+    version = required_version(request, payload.version)
     followup = selectors.followup_get_for_user(request.auth, followup_id)
     followup = services.followup_cancel(actor=request.auth, followup=followup, version=version)
-    return _object(_written(followup))
+    return object_response(_written(followup))
 
 
 @followups.post(
     "/{int:followup_id}/reopen", response={200: FollowUpWritten, **PATCH}, summary="Reopen a follow-up"
 )
 def reopen_followup(request: HttpRequest, followup_id: Id, payload: VersionIn):
-    version = _version(request, payload.version)
+    version = required_version(request, payload.version)
     followup = selectors.followup_get_for_user(request.auth, followup_id)
     followup = services.followup_reopen(actor=request.auth, followup=followup, version=version)
-    return _object(_written(followup))
+    return object_response(_written(followup))
 
 
 # --- reminder rules -----------------------------------------------------------------------------
@@ -225,28 +224,28 @@ def list_rules(request: HttpRequest):
 def create_rule(request: HttpRequest, payload: RuleCreate):
     _admin_only(request)
     rule = services.rule_create(actor=request.auth, data=payload.model_dump(exclude_unset=True))
-    return _created(_rule_out(rule), "reminder-rules")
+    return created_response(_rule_out(rule), "reminder-rules")
 
 
 @rules.get("/{int:rule_id}", response={200: RuleOut, 304: None, **READ}, summary="Get a reminder rule")
 def get_rule(request: HttpRequest, rule_id: Id):
     rule = selectors.rule_get_for_user(request.auth, rule_id)
-    return _not_modified(request, rule.version) or _object(_rule_out(rule))
+    return not_modified(request, rule.version) or object_response(_rule_out(rule))
 
 
 @rules.patch("/{int:rule_id}", response={200: RuleOut, **PATCH}, summary="Change a reminder rule")
 def patch_rule(request: HttpRequest, rule_id: Id, payload: RulePatch):
     """E.g. `{"days": 10, "version": 1}`, or `{"active": false, …}` to switch a rule off."""
     data = payload.model_dump(exclude_unset=True)
-    version = _version(request, data.pop("version", None))
+    version = required_version(request, data.pop("version", None))
     rule = selectors.rule_get_for_user(request.auth, rule_id)
     rule = services.rule_update(actor=request.auth, rule=rule, version=version, data=data)
-    return _object(_rule_out(rule))
+    return object_response(_rule_out(rule))
 
 
 @rules.delete("/{int:rule_id}", response={204: None, **DELETE}, summary="Delete a reminder rule")
 def delete_rule(request: HttpRequest, rule_id: Id):
     rule = selectors.rule_get_for_user(request.auth, rule_id)
-    _check_delete_version(request, rule)
+    check_delete_version(request, rule)
     services.rule_delete(actor=request.auth, rule=rule)
     return HttpResponse(status=204)

@@ -11,13 +11,12 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
-from tradecrm.core.api import Error, Id, Text, ValidationErrors, json_response
+from tradecrm.core.api import READ, Error, Id, Text, ValidationErrors, json_response
 
 from . import notifications as notes
 
 notifications = Router(tags=["notifications"])
 
-READ = {401: Error, 404: Error}
 LIST = {400: Error, 401: Error, 422: ValidationErrors}
 
 

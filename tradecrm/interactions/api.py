@@ -12,10 +12,22 @@ from django.utils.translation import gettext as _
 from ninja import File, Query, Router
 from ninja.files import UploadedFile
 
-from tradecrm.core.api import Conflict, Error, Id, ValidationErrors, json_response
+from tradecrm.core.api import (
+    DELETE,
+    LIST,
+    PATCH,
+    READ,
+    WRITE,
+    Id,
+    check_delete_version,
+    json_response,
+    not_modified,
+    object_response,
+    required_version,
+    user_ref,
+)
 from tradecrm.core.errors import ValidationError
 from tradecrm.customers import selectors as customer_selectors
-from tradecrm.customers.api import READ, _check_delete_version, _not_modified, _object, _user_ref, _version
 
 from . import selectors, services
 from .schemas import (
@@ -27,11 +39,6 @@ from .schemas import (
     InteractionPatch,
     RevisionList,
 )
-
-LIST = {400: Error, 401: Error, 404: Error, 422: ValidationErrors}
-WRITE = {400: Error, 401: Error, 403: Error, 404: Error, 413: Error, 422: ValidationErrors}
-PATCH = {**WRITE, 409: Conflict, 428: Error}
-DELETE = {401: Error, 403: Error, 404: Error, 409: Conflict}
 
 interactions = Router(tags=["interactions"])
 
@@ -107,7 +114,7 @@ def create_interaction(request: HttpRequest, payload: InteractionCreate):
     except Http404:
         raise ValidationError({"company": [_("No company with id %(id)s.") % {"id": company_id}]}) from None
     interaction = services.interaction_create(actor=request.auth, company=company, data=data, source="api")
-    response = _object(_interaction_out(interaction), status=201)
+    response = object_response(_interaction_out(interaction), status=201)
     response["Location"] = f"/api/v1/interactions/{interaction.pk}"
     return response
 
@@ -117,7 +124,7 @@ def create_interaction(request: HttpRequest, payload: InteractionCreate):
 )
 def get_interaction(request: HttpRequest, interaction_id: Id):
     interaction = selectors.interaction_get_for_user(request.auth, interaction_id)
-    return _not_modified(request, interaction.version) or _object(_interaction_out(interaction))
+    return not_modified(request, interaction.version) or object_response(_interaction_out(interaction))
 
 
 @interactions.patch(
@@ -127,18 +134,18 @@ def patch_interaction(request: HttpRequest, interaction_id: Id, payload: Interac
     """Send only the fields to change, plus the `version` you last read (or If-Match). The state
     before is kept as a revision; a stale version is refused with 409."""
     data = payload.model_dump(exclude_unset=True)
-    version = _version(request, data.pop("version", None))
+    version = required_version(request, data.pop("version", None))
     interaction = selectors.interaction_get_for_user(request.auth, interaction_id)
     interaction = services.interaction_update(
         actor=request.auth, interaction=interaction, version=version, data=data
     )
-    return _object(_interaction_out(interaction))
+    return object_response(_interaction_out(interaction))
 
 
 @interactions.delete("/{int:interaction_id}", response={204: None, **DELETE}, summary="Delete an interaction")
 def delete_interaction(request: HttpRequest, interaction_id: Id):
     interaction = selectors.interaction_get_for_user(request.auth, interaction_id)
-    _check_delete_version(request, interaction)
+    check_delete_version(request, interaction)
     services.interaction_delete(actor=request.auth, interaction=interaction)
     return HttpResponse(status=204)
 
@@ -155,7 +162,7 @@ def list_revisions(request: HttpRequest, interaction_id: Id):
         {
             "version": r.version,
             "data": r.data,
-            "edited_by": _user_ref(r.edited_by) if r.edited_by_id else None,
+            "edited_by": user_ref(r.edited_by) if r.edited_by_id else None,
             "edited_at": r.edited_at,
         }
         for r in selectors.interaction_revisions(interaction)
