@@ -49,6 +49,10 @@ INSTALLED_APPS = [
     "tradecrm.audit",
     "tradecrm.interactions",
     "tradecrm.followups",
+    "tradecrm.catalog",
+    "tradecrm.sales",
+    "tradecrm.documents",
+    "tradecrm.orders",
 ]
 
 MIDDLEWARE = [
@@ -207,3 +211,10 @@ EMAIL_USE_TLS = os.environ.get("TRADECRM_SMTP_TLS", "") == "1"
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = os.environ.get("TRADECRM_MAIL_FROM", "TradeCRM <crm@localhost>")
 TRADECRM_BASE_URL = os.environ.get("TRADECRM_BASE_URL", "http://127.0.0.1:8000")
+
+# --- money ----------------------------------------------------------------------------------
+# Reports and forecasts convert every document into this currency with the rate of its date.
+TRADECRM_BASE_CURRENCY = os.environ.get("TRADECRM_BASE_CURRENCY", "USD").upper()
+# The newest rate on or before a document's date is used if it is at most this many days old
+# (central banks publish no rates on weekends and holidays); older means "no rate".
+TRADECRM_FX_MAX_AGE_DAYS = int(os.environ.get("TRADECRM_FX_MAX_AGE_DAYS", "7"))

@@ -11,4 +11,8 @@ urlpatterns = [
     path("", include("tradecrm.interactions.whatsapp_urls")),
     path("", include("tradecrm.followups.urls")),
     path("", include("tradecrm.followups.notification_urls")),
+    path("", include("tradecrm.catalog.urls")),
+    path("", include("tradecrm.sales.urls")),
+    path("", include("tradecrm.documents.urls")),
+    path("", include("tradecrm.orders.urls")),
 ]

@@ -166,11 +166,11 @@ def test_cancelled_review_waits_for_the_next_period(alice, make_company):
     assert FollowUp.objects.filter(company=c, kind="review", status="open").count() == 1
 
 
-def test_quotation_and_reorder_producers_skip_until_their_tables_exist(db):
+def test_quotation_and_reorder_producers_skip_until_they_read_their_tables(db):
     result = run_reminders(NOW)
     assert result["quotation_expiry"] == 0 and result["purchase_cycle"] == 0
-    assert result["skipped"]["quotation_expiry"] == "no quotations table yet"
-    assert result["skipped"]["purchase_cycle"] == "no orders table yet"
+    assert result["skipped"]["quotation_expiry"] == "quotations exist but no producer reads them yet"
+    assert result["skipped"]["purchase_cycle"] == "orders exist but no producer reads them yet"
 
 
 def test_due_followups_are_reminded_once(alice, carol, acme, make_followup):
@@ -227,10 +227,10 @@ def test_command_and_task(alice, make_company):
     out = StringIO()
     call_command("reminders", "run", "--json", stdout=out)
     result = json.loads(out.getvalue())
-    assert result["cadence"] == 1 and result["skipped"]["quotation_expiry"] == "no quotations table yet"
+    assert result["cadence"] == 1 and result["skipped"]["quotation_expiry"] == "quotations exist but no producer reads them yet"
     text = StringIO()
     call_command("reminders", "run", stdout=text)
-    assert "cadence" in text.getvalue() and "skipped: no orders table yet" in text.getvalue()
+    assert "cadence" in text.getvalue() and "skipped: orders exist but no producer reads them yet" in text.getvalue()
     assert reminders_scan.call_local()["cadence"] == 0
 
 
