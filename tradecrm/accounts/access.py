@@ -69,3 +69,8 @@ def tag_visibility_q(user: User) -> Q | None:
     if user.team_id:
         team_ids = [*team_ids, user.team_id]
     return Q(team__isnull=True) | Q(team_id__in=team_ids)
+
+
+def can_see_costs(user: User) -> bool:
+    """Purchase costs, tax rebates and margins: administrators and managers only."""
+    return bool(user.is_admin or user.role == Role.MANAGER)
