@@ -15,11 +15,16 @@ from tradecrm.accounts.auth import api_auth
 from tradecrm.core import api as core_api
 from tradecrm.core.errors import ConcurrentEditError
 from tradecrm.core.paging import BadCursor
+from tradecrm.catalog import api as catalog_api
 from tradecrm.customers import api as customers_api
+from tradecrm.documents import api as documents_api
+from tradecrm.documents import print_api as documents_print_api
 from tradecrm.followups import api as followups_api
 from tradecrm.followups import notification_api
 from tradecrm.interactions import api as interactions_api
 from tradecrm.interactions import whatsapp_api
+from tradecrm.orders import api as orders_api
+from tradecrm.sales import api as sales_api
 
 api = core_api.TradeCRMAPI(
     title="TradeCRM API",
@@ -54,6 +59,21 @@ api.add_router("/whatsapp-imports", whatsapp_api.whatsapp)
 api.add_router("/followups", followups_api.followups)
 api.add_router("/reminder-rules", followups_api.rules)
 api.add_router("/notifications", notification_api.notifications)
+api.add_router("/products", catalog_api.products)
+api.add_router("/price-lists", catalog_api.price_lists)
+api.add_router("/inquiries", sales_api.inquiries)
+api.add_router("/opportunities", sales_api.opportunities)
+api.add_router("/pipelines", sales_api.pipelines)
+api.add_router("/samples", sales_api.samples)
+api.add_router("/quotations", documents_api.quotations)
+api.add_router("/proforma-invoices", documents_api.proformas)
+api.add_router("/documents", documents_print_api.document_pdfs)
+api.add_router("/seller-profiles", documents_print_api.sellers)
+api.add_router("/document-templates", documents_print_api.document_templates)
+api.add_router("/orders", orders_api.orders)
+api.add_router("/shipments", orders_api.shipments)
+api.add_router("/receivables", orders_api.receivables)
+api.add_router("/payments", orders_api.payments)
 
 # Last, so that it only catches what no router above matched.
 fallback = Router()

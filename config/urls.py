@@ -14,5 +14,6 @@ urlpatterns = [
     path("", include("tradecrm.catalog.urls")),
     path("", include("tradecrm.sales.urls")),
     path("", include("tradecrm.documents.urls")),
+    path("", include("tradecrm.documents.print_urls")),
     path("", include("tradecrm.orders.urls")),
 ]

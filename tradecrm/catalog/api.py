@@ -1,3 +1,6 @@
-"""JSON API of the catalog app (routers mounted in config/api.py)."""
+"""JSON API of the catalog app: routers mounted under /api/v1/ in config/api.py."""
 
-from ninja import Router  # noqa: F401
+from ninja import Router
+
+products = Router(tags=["products"])
+price_lists = Router(tags=["price-lists"])

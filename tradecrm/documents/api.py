@@ -1,3 +1,6 @@
-"""JSON API of the documents app (routers mounted in config/api.py)."""
+"""JSON API of the documents app: routers mounted under /api/v1/ in config/api.py."""
 
-from ninja import Router  # noqa: F401
+from ninja import Router
+
+quotations = Router(tags=["quotations"])
+proformas = Router(tags=["proformas"])
