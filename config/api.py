@@ -12,10 +12,10 @@ from ninja.errors import HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from tradecrm.accounts.auth import api_auth
+from tradecrm.catalog import api as catalog_api
 from tradecrm.core import api as core_api
 from tradecrm.core.errors import ConcurrentEditError
 from tradecrm.core.paging import BadCursor
-from tradecrm.catalog import api as catalog_api
 from tradecrm.customers import api as customers_api
 from tradecrm.documents import api as documents_api
 from tradecrm.documents import print_api as documents_print_api
