@@ -14,6 +14,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from tradecrm.accounts.auth import api_auth
 from tradecrm.catalog import api as catalog_api
 from tradecrm.core import api as core_api
+from tradecrm.core import fx_api
 from tradecrm.core.errors import ConcurrentEditError
 from tradecrm.core.paging import BadCursor
 from tradecrm.customers import api as customers_api
@@ -59,6 +60,7 @@ api.add_router("/whatsapp-imports", whatsapp_api.whatsapp)
 api.add_router("/followups", followups_api.followups)
 api.add_router("/reminder-rules", followups_api.rules)
 api.add_router("/notifications", notification_api.notifications)
+api.add_router("/exchange-rates", fx_api.rates)
 api.add_router("/products", catalog_api.products)
 api.add_router("/price-lists", catalog_api.price_lists)
 api.add_router("/inquiries", sales_api.inquiries)

@@ -21,11 +21,11 @@ class BadCursor(ValueError):
 class Sort:
     field: str  # model field, never null
     descending: bool
-    kind: str = "str"  # str | datetime
+    kind: str = "str"  # str | datetime | date
 
 
 def encode_cursor(value, pk: int, direction: str = "after") -> str:
-    if isinstance(value, dt.datetime):
+    if isinstance(value, dt.date):  # a datetime is a date too
         value = value.isoformat()
     raw = json.dumps([direction, value, pk], ensure_ascii=False, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -39,6 +39,8 @@ def decode_cursor(cursor: str, sort: Sort) -> tuple[str, object, int]:
             raise ValueError
         if sort.kind == "datetime":
             value = dt.datetime.fromisoformat(value)
+        elif sort.kind == "date":
+            value = dt.date.fromisoformat(value)
         elif not isinstance(value, str):
             raise ValueError
     except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
