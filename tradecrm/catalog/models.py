@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -95,6 +96,8 @@ class Product(TimeStamped):
             models.CheckConstraint(condition=Q(tax_rebate_rate__gte=0, tax_rebate_rate__lte=100),
                                    name="product_rebate_percent"),
             models.CheckConstraint(condition=Q(vat_rate__gte=0, vat_rate__lte=100), name="product_vat_percent"),
+            # "vf-500" and "VF-500" are one product: imports match SKUs without regard to case
+            models.UniqueConstraint(Lower("sku"), name="product_sku_ci_unique"),
         ]
 
     def __str__(self) -> str:

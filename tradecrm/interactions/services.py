@@ -7,13 +7,9 @@ interactions of a contact type (a note or a sample parcel is not a contact).
 
 from __future__ import annotations
 
-import hashlib
-import os
 from collections.abc import Iterable
 from typing import Any
 
-import filetype
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -24,17 +20,12 @@ from django.utils.translation import gettext as _
 from tradecrm.audit.services import audit_record
 from tradecrm.core.errors import ConcurrentEditError
 from tradecrm.core.search import search_document
+from tradecrm.core.uploads import check_upload as _check_upload
+from tradecrm.core.uploads import human_size  # noqa: F401  (whatsapp_services and views use it from here)
 from tradecrm.customers.models import Company, Contact
 
 from .models import CONTACT_TYPES, Attachment, Interaction, InteractionRevision, InteractionSource
-from .validation import clean_interaction, file_error, html_to_text
-
-# Kinds `filetype` recognises that run as programs; refused whatever the file is called.
-EXECUTABLE_KINDS = frozenset({"exe", "elf", "deb", "rpm", "crx", "swf", "wasm", "cab"})
-# Magic numbers `filetype` does not know: Mach-O (32/64-bit, both byte orders, universal).
-_MACHO = (b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf", b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe")
-SNIFF_BYTES = 8192
-CHUNK = 1024 * 1024
+from .validation import clean_interaction, html_to_text
 
 TRACKED_FIELDS = ("type", "direction", "occurred_at", "duration_minutes", "subject", "body", "contact_id")
 
@@ -55,14 +46,6 @@ def company_refresh_last_contact(company_id: int) -> None:
     )["m"]
     # .update(): not an edit of the customer, so neither its version nor updated_at move
     Company.objects.filter(pk=company_id).update(last_contact_at=latest)
-
-
-def human_size(n: int) -> str:
-    if n >= 1024 * 1024:
-        return f"{n / (1024 * 1024):.1f}".removesuffix(".0") + " MB"
-    if n >= 1024:
-        return f"{n / 1024:.1f}".removesuffix(".0") + " KB"
-    return _("%(n)d bytes") % {"n": n}
 
 
 # --- interactions -------------------------------------------------------------------------------
@@ -252,78 +235,6 @@ def interaction_delete(*, actor, interaction: Interaction) -> None:
 
 
 # --- attachments --------------------------------------------------------------------------------
-
-
-def _upload_name(upload) -> str:
-    name = os.path.basename(str(getattr(upload, "name", "") or "").replace("\\", "/")).strip()
-    return (name or "attachment")[-255:]
-
-
-def _check_upload(upload) -> dict[str, Any]:
-    """Size, type and checksum of an upload, read from its bytes; a ValidationError on the
-    `file` field when it may not be stored. Nothing is written."""
-    name = _upload_name(upload)
-    limit = settings.TRADECRM_ATTACHMENT_MAX_BYTES
-    declared = getattr(upload, "size", None)
-    if declared is not None and declared > limit:
-        raise _too_big(name, declared, limit)
-    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if ext in settings.TRADECRM_ATTACHMENT_FORBIDDEN_EXTENSIONS:
-        raise file_error(
-            _("“%(name)s”: files of type .%(ext)s are not accepted, because they can run programs.")
-            % {"name": name, "ext": ext}
-        )
-    digest = hashlib.sha256()
-    head = b""
-    size = 0
-    if hasattr(upload, "seek"):
-        upload.seek(0)
-    for chunk in upload.chunks(CHUNK) if hasattr(upload, "chunks") else iter(lambda: upload.read(CHUNK), b""):
-        if isinstance(chunk, str):
-            chunk = chunk.encode()
-        if len(head) < SNIFF_BYTES:
-            head += chunk[: SNIFF_BYTES - len(head)]
-        size += len(chunk)
-        if size > limit:
-            raise _too_big(name, size, limit)
-        digest.update(chunk)
-    if hasattr(upload, "seek"):
-        upload.seek(0)
-    kind = filetype.guess(head) if head else None
-    if (
-        (kind is not None and kind.extension in EXECUTABLE_KINDS)
-        or head.startswith(_MACHO)
-        or head[:2] == b"#!"
-    ):
-        raise file_error(
-            _("“%(name)s” is a program (%(kind)s); programs are not accepted as attachments.")
-            % {"name": name, "kind": kind.extension if kind else _("executable script or binary")}
-        )
-    if kind is not None:
-        mime = kind.mime
-    elif _looks_like_text(head):
-        mime = "text/plain"
-    else:
-        mime = "application/octet-stream"
-    return {"name": name, "size": size, "sha256": digest.hexdigest(), "content_type": mime}
-
-
-def _looks_like_text(head: bytes) -> bool:
-    if not head or b"\x00" in head:
-        return False
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        # a multi-byte character cut at the end of the sniffed bytes is still text
-        return exc.start >= len(head) - 3 and exc.reason == "unexpected end of data"
-    return True
-
-
-def _too_big(name: str, size: int, limit: int) -> ValidationError:
-    return file_error(
-        _("“%(name)s” is %(size)s; attachments may be at most %(limit)s.")
-        % {"name": name, "size": human_size(size), "limit": human_size(limit)}
-    )
 
 
 def _store_attachment(actor, interaction: Interaction, upload, meta: dict[str, Any]) -> Attachment:
