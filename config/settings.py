@@ -218,3 +218,5 @@ TRADECRM_BASE_CURRENCY = os.environ.get("TRADECRM_BASE_CURRENCY", "USD").upper()
 # The newest rate on or before a document's date is used if it is at most this many days old
 # (central banks publish no rates on weekends and holidays); older means "no rate".
 TRADECRM_FX_MAX_AGE_DAYS = int(os.environ.get("TRADECRM_FX_MAX_AGE_DAYS", "7"))
+# Quotations need a manager's approval before they can be issued.
+TRADECRM_QUOTATION_APPROVAL = os.environ.get("TRADECRM_QUOTATION_APPROVAL", "") == "1"
