@@ -320,20 +320,112 @@ def _table_of(app_label: str, model: str) -> str | None:
     return table if table in connection.introspection.table_names() else None
 
 
+def _date_param(value: dt.date):
+    return connection.ops.adapt_datefield_value(value)
+
+
+def _date_shift(expr: str, days: str, sign: str = "+") -> str:
+    """A date expression moved by a number of days (an SQL expression), as a date."""
+    if _pg():
+        return f"(CAST({expr} AS date) {sign} ({days}))"
+    return f"date({expr}, '{sign}' || ({days}) || ' days')"
+
+
+def _longest_days(kind: str) -> int | None:
+    days = [
+        d
+        for d in CadenceRule.objects.filter(kind=kind, active=True, tier="").values_list("days", flat=True)
+        if d
+    ]
+    return max(days) if days else None
+
+
 @producer("quotation_expiry")
 def produce_quotation_expiry(scan: Scan) -> dict:
-    """Quotations about to expire. Their table comes with the deal-flow work (documents app)."""
-    if _table_of("documents", "Quotation") is None:
+    """An issued quotation whose validity ends within the rule's N days (and has not ended) gets a
+    follow-up for its owner (the customer's owner if it has none), due now, so the rep chases the
+    buyer before the price lapses. Its notes name the quotation and the last valid day. One per
+    customer and expiry window: a follow-up of this kind created since the window opened (valid
+    until − N days), open or closed, holds the next one back."""
+    table = _table_of("documents", "Quotation")
+    if table is None:
         return {"created": 0, "skipped": "no quotations table yet"}
-    return {"created": 0, "skipped": "quotations exist but no producer reads them yet"}
+    case = _rule_case(RuleKind.QUOTATION_EXPIRY)
+    longest = _longest_days(RuleKind.QUOTATION_EXPIRY)
+    if case is None or longest is None:
+        return {"created": 0, "skipped": "no active quotation-expiry rule"}
+    case_sql, case_params = case
+    today = timezone.localdate(scan.now)
+    p_today = _date_param(today)
+    notes = f"q.number || ' · ' || {_text('q.valid_until')}"
+    sql = (
+        f"{INSERT_FOLLOWUP} "
+        f"SELECT c.id, u.id, r.name, {notes}, %s, r.priority, 'open', 'quotation_expiry', r.id, '', NULL, 1, %s, %s "
+        f"FROM {table} q JOIN {COMPANY} c ON c.id = q.company_id "
+        f"JOIN {RULE} r ON r.id = ({case_sql}) "
+        f"JOIN {USER} u ON u.id = COALESCE(q.owner_id, c.owner_id) AND u.is_active "
+        # (status, valid_until): the range of quotation_status_idx
+        f"WHERE q.status = 'issued' AND q.valid_until >= %s AND q.valid_until <= %s "
+        f"AND r.days IS NOT NULL AND q.valid_until <= {_date_shift('%s', 'r.days')} "
+        f"AND NOT EXISTS (SELECT 1 FROM {FOLLOWUP} f WHERE f.company_id = c.id AND f.kind = 'quotation_expiry' "
+        f"AND (f.status = 'open' OR f.created_at >= {_date_shift('q.valid_until', 'r.days', '-')})) "
+        f"ORDER BY c.id, q.valid_until, q.id ON CONFLICT DO NOTHING"
+    )
+    params = [scan.p_now, scan.p_now, scan.p_now, *case_params, p_today,
+              _date_param(today + dt.timedelta(days=longest)), p_today]  # fmt: skip
+    return {"created": _execute(sql, params)}
 
 
 @producer("purchase_cycle")
 def produce_purchase_cycle(scan: Scan) -> dict:
-    """Expected reorders from the customer's order history. Orders come with the deal-flow work."""
-    if _table_of("orders", "Order") is None:
+    """A customer with orders on at least two different days is expected to order again one
+    average interval after its last order: (last − first order date) ÷ (order days − 1), rounded to
+    whole days (the same figure as orders.selectors.customer_order_stats). From the rule's N days
+    before that date until N days after it, its owner gets a follow-up due now, its notes naming
+    the last order and the expected date. Once per last order: a follow-up of this kind created
+    after the last order's day, open or closed, holds the next one back until a new order comes."""
+    table = _table_of("orders", "Order")
+    if table is None:
         return {"created": 0, "skipped": "no orders table yet"}
-    return {"created": 0, "skipped": "orders exist but no producer reads them yet"}
+    case = _rule_case(RuleKind.PURCHASE_CYCLE)
+    if case is None or _longest_days(RuleKind.PURCHASE_CYCLE) is None:
+        return {"created": 0, "skipped": "no active purchase-cycle rule"}
+    case_sql, case_params = case
+    if _pg():
+        interval = "ROUND((s.last_d - s.first_d)::numeric / (s.days - 1))::int"
+        expected = f"(s.last_d + {interval})"
+        expected_text = f"({expected})::text"
+        after_last = "(s.last_d + 1)"
+    else:
+        interval = "ROUND((julianday(s.last_d) - julianday(s.first_d)) / (s.days - 1))"
+        expected = f"date(s.last_d, '+' || CAST({interval} AS INTEGER) || ' days')"
+        expected_text = expected
+        after_last = "date(s.last_d, '+1 day')"
+    stats = (
+        f"SELECT o.company_id, COUNT(DISTINCT o.document_date) AS days, MIN(o.document_date) AS first_d, "
+        f"MAX(o.document_date) AS last_d FROM {table} o WHERE o.status <> 'cancelled' "
+        f"GROUP BY o.company_id HAVING COUNT(DISTINCT o.document_date) >= 2"
+    )
+    last_number = (
+        f"(SELECT o2.number FROM {table} o2 WHERE o2.company_id = s.company_id AND o2.status <> 'cancelled' "
+        f"ORDER BY o2.document_date DESC, o2.id DESC LIMIT 1)"
+    )
+    today = _date_param(timezone.localdate(scan.now))
+    sql = (
+        f"{INSERT_FOLLOWUP} "
+        f"SELECT c.id, c.owner_id, r.name, {last_number} || ' → ' || {expected_text}, %s, r.priority, 'open', "
+        f"'purchase_cycle', r.id, '', NULL, 1, %s, %s "
+        f"FROM ({stats}) s JOIN {COMPANY} c ON c.id = s.company_id "
+        f"JOIN {RULE} r ON r.id = ({case_sql}) "
+        f"JOIN {USER} u ON u.id = c.owner_id AND u.is_active "
+        f"WHERE r.days IS NOT NULL AND {_date_shift(expected, 'r.days', '-')} <= %s "
+        f"AND {_date_shift(expected, 'r.days')} >= %s "
+        f"AND NOT EXISTS (SELECT 1 FROM {FOLLOWUP} f WHERE f.company_id = c.id AND f.kind = 'purchase_cycle' "
+        f"AND (f.status = 'open' OR f.created_at >= {after_last})) "
+        f"{BY_COMPANY}ON CONFLICT DO NOTHING"
+    )
+    params = [scan.p_now, scan.p_now, scan.p_now, *case_params, today, today]
+    return {"created": _execute(sql, params)}
 
 
 # --- due reminders and the customer's next follow-up --------------------------------------------

@@ -68,6 +68,10 @@ class Order(TradeDocument):
         constraints = [
             models.UniqueConstraint(fields=["number"], condition=~Q(number=""), name="order_number_unique"),
             models.CheckConstraint(condition=Q(total_amount__gte=0), name="order_total_not_negative"),
+            # One live order per proforma invoice (a cancelled one frees the PI): the services check
+            # first for a message naming the order; this keeps two simultaneous clicks honest.
+            models.UniqueConstraint(fields=["proforma"], name="order_one_per_proforma",
+                                    condition=Q(proforma__isnull=False) & ~Q(status="cancelled")),
         ]
 
 
@@ -239,3 +243,24 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency} on {self.received_on}"
+
+
+class PaymentAllocation(models.Model):
+    """How much of a payment settled which receivable (order currency). A payment applied to the
+    oldest open receivables may settle the deposit and part of the balance; deleting the payment
+    gives each receivable back exactly what it took."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="allocations")
+    receivable = models.ForeignKey(Receivable, on_delete=models.PROTECT, related_name="allocations")
+    amount = models.DecimalField(_("amount"), max_digits=18, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("payment allocation")
+        verbose_name_plural = _("payment allocations")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_allocation_positive"),
+            models.UniqueConstraint(fields=["payment", "receivable"], name="payment_allocation_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} of payment {self.payment_id} to receivable {self.receivable_id}"

@@ -166,11 +166,15 @@ def test_cancelled_review_waits_for_the_next_period(alice, make_company):
     assert FollowUp.objects.filter(company=c, kind="review", status="open").count() == 1
 
 
-def test_quotation_and_reorder_producers_skip_until_they_read_their_tables(db):
+def test_quotation_and_reorder_producers_skip_without_an_active_rule(db):
+    # they read their tables (tested with quotations and orders in orders/tests/test_reminders.py)
     result = run_reminders(NOW)
     assert result["quotation_expiry"] == 0 and result["purchase_cycle"] == 0
-    assert result["skipped"]["quotation_expiry"] == "quotations exist but no producer reads them yet"
-    assert result["skipped"]["purchase_cycle"] == "orders exist but no producer reads them yet"
+    assert "quotation_expiry" not in result["skipped"] and "purchase_cycle" not in result["skipped"]
+    CadenceRule.objects.filter(kind__in=["quotation_expiry", "purchase_cycle"]).update(active=False)
+    result = run_reminders(NOW)
+    assert result["skipped"]["quotation_expiry"] == "no active quotation-expiry rule"
+    assert result["skipped"]["purchase_cycle"] == "no active purchase-cycle rule"
 
 
 def test_due_followups_are_reminded_once(alice, carol, acme, make_followup):
@@ -227,10 +231,12 @@ def test_command_and_task(alice, make_company):
     out = StringIO()
     call_command("reminders", "run", "--json", stdout=out)
     result = json.loads(out.getvalue())
-    assert result["cadence"] == 1 and result["skipped"]["quotation_expiry"] == "quotations exist but no producer reads them yet"
+    assert result["cadence"] == 1 and result["quotation_expiry"] == 0 and result["skipped"] == {}
+    CadenceRule.objects.filter(kind="purchase_cycle").update(active=False)
     text = StringIO()
     call_command("reminders", "run", stdout=text)
-    assert "cadence" in text.getvalue() and "skipped: orders exist but no producer reads them yet" in text.getvalue()
+    assert "cadence" in text.getvalue() and "purchase_cycle" in text.getvalue()
+    assert "skipped: no active purchase-cycle rule" in text.getvalue()
     assert reminders_scan.call_local()["cadence"] == 0
 
 
