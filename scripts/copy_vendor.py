@@ -29,6 +29,8 @@ FILES = [
     # Tabler's own styling of Tom Select (and other plugins), matching its form controls
     ("@tabler/core/dist/css/tabler-vendors.min.css", "tabler/tabler-vendors.min.css"),
     ("@tabler/core/dist/css/tabler-vendors.min.css.map", "tabler/tabler-vendors.min.css.map"),
+    # drag and drop on the pipeline board (loaded by that page only)
+    ("sortablejs/Sortable.min.js", "sortablejs/Sortable.min.js"),
 ]
 
 # Tabler icons inlined into pages by tradecrm.core.icons (only the ones the UI uses)

@@ -9,7 +9,7 @@ Producers that run repeatedly (the reminder scan) pass a `key`; a second `notify
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Literal
 
 from django.db import IntegrityError, transaction
@@ -24,6 +24,14 @@ from .models import Notification
 HIDDEN_KINDS = ("digest",)
 
 KINDS = ("followup_due", "followup_assigned", "unanswered_inquiry", "review_due", "cadence_created")
+
+# Kinds other apps bring (e.g. the sales app's stale-opportunity alert): kind -> params -> text.
+_RENDERERS: dict[str, Callable[[dict], str]] = {}
+
+
+def register_kind(kind: str, render_text: Callable[[dict], str]) -> None:
+    """Let an app add a notification kind with its own text (call it from AppConfig.ready())."""
+    _RENDERERS[kind] = render_text
 
 
 def notify(
@@ -85,6 +93,8 @@ def render(notification: Notification | dict) -> str:
         return _("Time to review the profile of %(company)s") % p
     if kind == "cadence_created":
         return _("New follow-up from a cadence rule: %(title)s — %(company)s") % p
+    if kind in _RENDERERS:
+        return _RENDERERS[kind](p)
     return _("You have a new notification.")
 
 

@@ -225,6 +225,9 @@ class Opportunity(TimeStamped):
     loss_note = models.TextField(_("why it was lost"), blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     stage_entered_at = models.DateTimeField(_("in this stage since"))
+    # Set by the reminder scan when it has warned the owner that the deal is stale in its current
+    # stage; cleared by every stage change, so each stay in a stage is warned about once.
+    stale_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
     position = models.FloatField(default=0)
     description = models.TextField(_("description"), blank=True)
     search_text = models.TextField(default="", editable=False)
@@ -243,6 +246,11 @@ class Opportunity(TimeStamped):
             models.Index(fields=["owner", "status", "expected_close_date"], name="opp_owner_idx"),
             models.Index(fields=["status", "expected_close_date"], name="opp_close_idx"),
             models.Index(fields=["updated_at", "id"], name="opp_updated_idx"),
+            # the board's won and lost columns show the deals closed in the last days
+            models.Index(fields=["pipeline", "stage", "closed_at"], name="opp_closed_idx"),
+            # the stale-deal scan reads only open deals it has not warned about yet
+            models.Index(fields=["stage_entered_at"], name="opp_stale_idx",
+                         condition=Q(status="open", stale_notified_at__isnull=True)),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="opp_amount_not_negative"),
@@ -266,7 +274,11 @@ class OpportunityStageChange(models.Model):
 
     class Meta:
         ordering = ["changed_at", "id"]
-        indexes = [models.Index(fields=["opportunity", "changed_at"], name="opp_stage_change_idx")]
+        indexes = [
+            models.Index(fields=["opportunity", "changed_at"], name="opp_stage_change_idx"),
+            # average time per stage of a pipeline, from the index alone
+            models.Index(fields=["from_stage", "seconds_in_from"], name="opp_stage_time_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.opportunity_id}: {self.from_stage_id} -> {self.to_stage_id}"
@@ -340,6 +352,7 @@ class Sample(TimeStamped):
         indexes = [
             models.Index(fields=["company", "requested_on"], name="sample_company_idx"),
             models.Index(fields=["status", "requested_on"], name="sample_status_idx"),
+            models.Index(fields=["requested_on", "id"], name="sample_requested_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(cost__isnull=True) | Q(cost__gte=0), name="sample_cost_not_negative"),

@@ -1,5 +1,46 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "sales"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("inquiries/", views.inquiry_list, name="inquiry_list"),
+    path("inquiries/new/", views.inquiry_create, name="inquiry_create"),
+    path("inquiries/<int:pk>/", views.inquiry_detail, name="inquiry_detail"),
+    path("inquiries/<int:pk>/edit/", views.inquiry_edit, name="inquiry_edit"),
+    path("inquiries/<int:pk>/status/", views.inquiry_status, name="inquiry_status"),
+    path("inquiries/<int:pk>/convert/", views.inquiry_convert, name="inquiry_convert"),
+    path("inquiries/<int:pk>/delete/", views.inquiry_delete, name="inquiry_delete"),
+    path("sales/company-lookup/", views.company_lookup, name="company_lookup"),
+    path("opportunities/", views.opportunity_list, name="opportunity_list"),
+    path("opportunities/new/", views.opportunity_create, name="opportunity_create"),
+    path("opportunities/board/", views.board, name="board_default"),
+    path("opportunities/forecast/", views.forecast, name="forecast"),
+    path("opportunities/<int:pk>/", views.opportunity_detail, name="opportunity_detail"),
+    path("opportunities/<int:pk>/edit/", views.opportunity_edit, name="opportunity_edit"),
+    path("opportunities/<int:pk>/move/", views.opportunity_move, name="opportunity_move"),
+    path("opportunities/<int:pk>/delete/", views.opportunity_delete, name="opportunity_delete"),
+    path("pipelines/", views.pipeline_admin, name="pipeline_admin"),
+    path("pipelines/new/", views.pipeline_create, name="pipeline_create"),
+    path("pipelines/<int:pipeline_pk>/board/", views.board, name="board"),
+    path("pipelines/<int:pipeline_pk>/board/<int:stage_pk>/", views.board_column, name="board_column"),
+    path("pipelines/<int:pk>/insights/", views.pipeline_insights, name="pipeline_insights"),
+    path("pipelines/<int:pk>/edit/", views.pipeline_edit, name="pipeline_edit"),
+    path("pipelines/<int:pipeline_pk>/stages/new/", views.stage_create, name="stage_create"),
+    path("stages/<int:pk>/edit/", views.stage_edit, name="stage_edit"),
+    path("stages/<int:pk>/move/", views.stage_move, name="stage_move"),
+    path("stages/<int:pk>/delete/", views.stage_delete, name="stage_delete"),
+    path("loss-reasons/new/", views.loss_reason_create, name="loss_reason_create"),
+    path("loss-reasons/<int:pk>/toggle/", views.loss_reason_toggle, name="loss_reason_toggle"),
+    path("samples/", views.sample_list, name="sample_list"),
+    path("samples/new/", views.sample_create, name="sample_create"),
+    path("samples/<int:pk>/", views.sample_detail, name="sample_detail"),
+    path("samples/<int:pk>/edit/", views.sample_edit, name="sample_edit"),
+    path("samples/<int:pk>/sent/", views.sample_sent, name="sample_sent"),
+    path("samples/<int:pk>/received/", views.sample_received, name="sample_received"),
+    path("samples/<int:pk>/feedback/", views.sample_feedback, name="sample_feedback"),
+    path("samples/<int:pk>/delete/", views.sample_delete, name="sample_delete"),
+    path("samples/<int:pk>/<str:action>/", views.sample_simple, name="sample_action"),
+    path("customers/<int:company_pk>/sales/", views.company_panel, name="company_panel"),
+]
