@@ -263,6 +263,6 @@ def test_search_page(client_for, alice, dave, acme, log, make_company):
     log(actor=dave, company=theirs, subject="LED panels for dave")
     html = client_for(alice).get(reverse("interactions:search") + "?q=led panels").content.decode()
     assert "Sample of LED panels" in html and "dave" not in html.split("search-results")[1]
-    assert 'class="nav-item active"' in html
+    assert 'class="nav-item dropdown active"' in html  # the "More" menu holding timeline search
     html = client_for(alice).get(reverse("interactions:search") + "?q=报价").content.decode()
     assert "Sample of LED panels" in html
