@@ -32,6 +32,7 @@ from tradecrm.core.money import currency_precision, quantize_money
 from tradecrm.documents.lines import totals as line_totals
 from tradecrm.documents.models import DocumentStatus, ProformaInvoice, SeriesKind
 from tradecrm.documents.numbering import take_number
+from tradecrm.sales.services import opportunity_advance
 
 from .models import (
     ORDER_FLOW,
@@ -285,6 +286,13 @@ def order_from_proforma(
         changes={"number": order.number, "proforma": proforma.pk, "company": order.company_id,
                  "total": str(order.total_amount), "currency": order.currency},
     )  # fmt: skip
+    if proforma.status == DocumentStatus.ISSUED:
+        # the buyer confirmed the PI by ordering; its content (snapshot) stays as issued
+        ProformaInvoice.objects.filter(pk=proforma.pk).update(
+            status=DocumentStatus.ACCEPTED, updated_at=timezone.now()
+        )
+        audit_record(actor=actor, action="proforma.accept", obj=proforma, changes={"order": order.number})
+    opportunity_advance(actor=actor, opportunity_id=order.opportunity_id, keys=("won",))
     order.warnings = []
     return order
 

@@ -631,6 +631,27 @@ def opportunity_move_stage(
     return opportunity
 
 
+def opportunity_advance(*, actor, opportunity_id: int | None, keys: tuple[str, ...]) -> bool:
+    """What the deal flow does to a linked opportunity: a quotation issued moves it to "quoted",
+    a PI to "contract", an order to "won". Moves forward only, to the first stage of its pipeline
+    whose seeded key is in `keys`; a closed deal, a renamed-away stage or a refusal leaves it as it
+    is and never fails the document's own change. Returns whether it moved."""
+    if not opportunity_id:
+        return False
+    opp = Opportunity.objects.select_related("stage").filter(pk=opportunity_id).first()
+    if opp is None or opp.status != OpportunityStatus.OPEN:
+        return False
+    target = Stage.objects.filter(pipeline_id=opp.pipeline_id, key__in=keys).order_by("position").first()
+    if target is None or target.position <= opp.stage.position:
+        return False
+    try:
+        with transaction.atomic():
+            opportunity_move_stage(actor=actor, opportunity=opp, stage=target)
+    except (ValidationError, ConcurrentEditError, PermissionDenied):
+        return False
+    return True
+
+
 @transaction.atomic
 def opportunity_delete(*, actor, opportunity: Opportunity) -> None:
     if not _may_delete(actor, opportunity.owner_id):

@@ -477,3 +477,21 @@ def test_write_off_is_for_managers_and_leaves_the_open_balance(alice, carol, mak
     assert services.open_balance(order) == D("3150.00")
     with pytest.raises(ValidationError):
         services.receivable_write_off(actor=carol, receivable=r)
+
+
+def test_an_order_marks_its_pi_accepted_and_wins_the_opportunity(alice, acme, make_proforma, rates):
+    from tradecrm.sales.models import Opportunity, OpportunityStatus, Pipeline
+
+    export = Pipeline.objects.get(is_default=True)
+    negotiating = export.stages.get(key="negotiation")
+    opp = Opportunity.objects.create(
+        name="Mugs for Acme", company=acme, pipeline=export, stage=negotiating, currency="USD",
+        owner=alice, stage_entered_at=dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
+    )  # fmt: skip
+    pi = make_proforma(opportunity=opp)
+    order = services.order_from_proforma(actor=alice, proforma=pi)
+    pi.refresh_from_db()
+    opp.refresh_from_db()
+    assert pi.status == "accepted" and order.proforma_id == pi.pk
+    assert opp.status == OpportunityStatus.WON and opp.stage.key == "won"
+    assert opp.stage_changes.filter(to_stage__key="won").count() == 1
