@@ -189,7 +189,10 @@ def quotation_detail(request, pk: int):
 @login_required
 def proforma_detail(request, pk: int):
     doc = selectors.proforma_get_for_user(request.user, pk)
-    return render(request, "documents/proforma_detail.html", _detail_context(request, "proforma", doc))
+    ctx = _detail_context(request, "proforma", doc)
+    # the order this PI became (one live order per PI), else the button that makes it
+    ctx["order"] = doc.orders.exclude(status="cancelled").only("id", "number").first()
+    return render(request, "documents/proforma_detail.html", ctx)
 
 
 # --- create and edit ----------------------------------------------------------------------------

@@ -169,6 +169,12 @@ def test_actions_issue_revise_and_make_proforma(client_for, alice, make_quotatio
     c.post(reverse("documents:proforma_action", args=[pi.pk, "issue"]), {"version": "1"})
     page = c.get(r["Location"]).content.decode()
     assert "PI-2026-0001" in page and 'data-testid="pi-deposit"' in page
+    assert 'data-testid="make-order"' in page and 'data-testid="order-link"' not in page
+    made = c.post(reverse("orders:create_from_proforma", args=[pi.pk]))
+    order = pi.orders.get()
+    assert made["Location"] == reverse("orders:order_detail", args=[order.pk])
+    page = c.get(r["Location"]).content.decode()  # the PI now links its order instead
+    assert 'data-testid="make-order"' not in page and f"Order {order.number}" in page
 
 
 def test_refused_action_shows_the_reason(client_for, alice, make_quotation):
