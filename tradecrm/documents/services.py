@@ -21,8 +21,8 @@ exchange rate to the base currency, and stores the snapshot the PDF is printed f
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
-import inspect
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -41,6 +41,7 @@ from tradecrm.core import fx
 from tradecrm.core.errors import ConcurrentEditError, Errors
 from tradecrm.core.money import quantize_money
 from tradecrm.customers.models import Company
+from tradecrm.sales.services import opportunity_advance
 
 from . import lines as figures
 from .models import (
@@ -505,44 +506,6 @@ def _delete_draft(kind: Kind, *, actor, doc) -> None:
     fresh.delete()
 
 
-# --- opportunity stage --------------------------------------------------------------------------
-
-
-def _advance_opportunity(actor, opportunity_id: int | None, keys: tuple[str, ...]) -> None:
-    """Move the linked opportunity forward to the first seeded stage of `keys` (e.g. "quoted") in
-    its pipeline, through the sales app's service; never backwards, never failing the issue."""
-    if not opportunity_id:
-        return
-    try:
-        from tradecrm.sales import services as sales_services
-        from tradecrm.sales.models import Opportunity, Stage
-    except ImportError:
-        return
-    move = getattr(sales_services, "opportunity_move_stage", None)
-    if move is None:
-        return
-    opp = Opportunity.objects.select_related("stage").filter(pk=opportunity_id).first()
-    if opp is None or opp.status != "open":
-        return
-    target = None
-    for key in keys:
-        target = Stage.objects.filter(pipeline_id=opp.pipeline_id, key=key).first()
-        if target is not None:
-            break
-    if target is None or target.position <= opp.stage.position:
-        return
-    params = inspect.signature(move).parameters
-    offer = {"actor": actor, "opportunity": opp, "stage": target, "version": opp.version, "to_stage": target}
-    kwargs = {k: v for k, v in offer.items() if k in params}
-    if "opportunity" not in kwargs or not ({"stage", "to_stage"} & kwargs.keys()):
-        return
-    try:
-        with transaction.atomic():
-            move(**kwargs)
-    except (ValidationError, ConcurrentEditError, PermissionDenied):
-        pass  # the document is issued either way; the rep moves the deal by hand
-
-
 # --- snapshot -----------------------------------------------------------------------------------
 
 
@@ -724,6 +687,24 @@ def build_snapshot(doc, kind: str, *, bank=None) -> dict:
     return snap
 
 
+def draft_snapshot(doc, kind: str) -> dict:
+    """What a draft would print if it were issued now (no number, no frozen rate): the snapshot
+    its PDF preview is printed from. A proforma invoice gets the bank account, seller and the
+    deposit/balance split with due dates that `proforma_issue` would give it. Nothing is saved."""
+    if kind == "quotation":
+        return build_snapshot(doc, "quotation")
+    preview = copy.copy(doc)  # the figures are set on a copy: the caller's object stays as it was
+    bank = doc.bank_account or default_bank_account(doc.seller_id, doc.currency)
+    if preview.seller_id is None and bank is not None:
+        preview.seller = bank.seller
+    percent = doc.deposit_percent or Decimal("0")
+    deposit = quantize_money(doc.total_amount * percent / Decimal("100"), doc.currency)
+    balance = doc.total_amount - deposit
+    preview.deposit_amount, preview.balance_amount = deposit, balance
+    preview.deposit_due_date, preview.balance_due_date = _due_dates(preview, deposit, balance)
+    return build_snapshot(preview, "proforma", bank=bank)
+
+
 # --- quotations ---------------------------------------------------------------------------------
 
 
@@ -867,7 +848,7 @@ def quotation_issue(*, actor, quotation: Quotation, version: int) -> Quotation:
             "currency": fresh.currency,
         },
     )
-    _advance_opportunity(actor, fresh.opportunity_id, ("quoted",))
+    opportunity_advance(actor=actor, opportunity_id=fresh.opportunity_id, keys=("quoted",))
     return quotation
 
 
@@ -1127,7 +1108,7 @@ def proforma_issue(*, actor, proforma: ProformaInvoice, version: int) -> Proform
             "bank_account": bank.pk,
         },
     )  # fmt: skip
-    _advance_opportunity(actor, fresh.opportunity_id, ("contract", "pi"))
+    opportunity_advance(actor=actor, opportunity_id=fresh.opportunity_id, keys=("contract",))
     return proforma
 
 

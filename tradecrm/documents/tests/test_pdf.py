@@ -63,7 +63,7 @@ def test_bilingual_document_has_both_scripts_drawn_with_real_glyphs(sample_pdf):
     assert "Ningbo Brightway Lighting Co., Ltd." in text
     assert "宁波明途照明有限公司" in text
     assert "LED tube T8 18W 1200 mm / LED灯管" in text  # the line's Chinese name beside the English one
-    assert "Total amount (FOB Ningbo) $8,313.00" in text
+    assert "Total amount 总金额" in text and "$8,313.00" in text  # the bilingual label and the total
     pdfcheck.assert_cjk_glyphs_rendered(sample_pdf, "宁波明途照明")
     assert pdfcheck.page_count(sample_pdf) == 1
     assert "Page 1 of 1" in text
