@@ -16,6 +16,8 @@ import pytest  # noqa: E402
 @pytest.fixture(autouse=True)
 def _fast_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Issuing a document queues its PDF render after commit; tests that want it turn it back on.
+    settings.TRADECRM_PDF_PREWARM = False
     # pytest-django loads the settings before this file runs, so TRADECRM_TESTING above may come too
     # late: serve static files without a manifest, so that rendering a page needs no collectstatic.
     settings.STORAGES = {

@@ -220,3 +220,5 @@ TRADECRM_BASE_CURRENCY = os.environ.get("TRADECRM_BASE_CURRENCY", "USD").upper()
 TRADECRM_FX_MAX_AGE_DAYS = int(os.environ.get("TRADECRM_FX_MAX_AGE_DAYS", "7"))
 # Quotations need a manager's approval before they can be issued.
 TRADECRM_QUOTATION_APPROVAL = os.environ.get("TRADECRM_QUOTATION_APPROVAL", "") == "1"
+# Render an issued quotation's / PI's PDF in the background right after issue (first download cached).
+TRADECRM_PDF_PREWARM = os.environ.get("TRADECRM_PDF_PREWARM", "1") == "1"

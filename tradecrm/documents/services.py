@@ -55,6 +55,7 @@ from .models import (
     SeriesKind,
 )
 from .numbering import revision_number, take_number
+from .tasks import queue_pdf_warmup
 from .validation import (
     STORED_LINE_FIELDS,
     CleanLines,
@@ -849,6 +850,7 @@ def quotation_issue(*, actor, quotation: Quotation, version: int) -> Quotation:
         },
     )
     opportunity_advance(actor=actor, opportunity_id=fresh.opportunity_id, keys=("quoted",))
+    queue_pdf_warmup("quotation", quotation.pk)
     return quotation
 
 
@@ -1109,6 +1111,7 @@ def proforma_issue(*, actor, proforma: ProformaInvoice, version: int) -> Proform
         },
     )  # fmt: skip
     opportunity_advance(actor=actor, opportunity_id=fresh.opportunity_id, keys=("contract",))
+    queue_pdf_warmup("proforma", proforma.pk)
     return proforma
 
 

@@ -328,3 +328,22 @@ def test_draft_snapshot_of_a_pi_has_the_bank_and_the_deposit_split_without_savin
     assert (snap["totals"]["deposit"], snap["totals"]["balance"]) == ("676.50", "1578.50")
     pi.refresh_from_db()
     assert (pi.deposit_amount, pi.balance_amount, pi.snapshot) == (D("0"), D("0"), {})
+
+
+def test_issuing_renders_the_pdf_in_the_background_after_commit(
+    settings, alice, acme, jane, three_lines, seller, rates, media, renders, django_capture_on_commit_callbacks,
+    monkeypatch,
+):
+    from huey.contrib.djhuey import HUEY
+
+    settings.TRADECRM_PDF_PREWARM = True
+    monkeypatch.setattr(HUEY, "immediate", True)  # the task runs when it is queued
+    q = quotation_create(actor=alice, company=acme, data={**DATA, "contact": jane.pk}, lines=three_lines)
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        issued = quotation_issue(actor=alice, quotation=q, version=q.version)
+    assert renders == []  # nothing is rendered inside the issuing transaction
+    for callback in queued:
+        callback()
+    assert len(renders) == 1 and len(list((media / "pdf-cache").iterdir())) == 1
+    print_services.document_pdf(issued, language=issued.language)  # the first download: from the cache
+    assert len(renders) == 1
