@@ -18,7 +18,8 @@ SERVICES_LIMIT = 2000
 class Command(BaseCommand):
     help = (
         "Fill the customer archive with realistic demo buyers (US, EU, Middle East, Latin America, "
-        "Southeast Asia). Reruns add more."
+        "Southeast Asia), their timelines and the deal flow (products, exchange rates, inquiries, "
+        "opportunities, quotations, proforma invoices, orders, payments, samples). Reruns add more."
     )
 
     def add_arguments(self, parser):
@@ -67,6 +68,11 @@ class Command(BaseCommand):
         from tradecrm.interactions.demo import demo_timelines
 
         entries = demo_timelines(seed=seed, limit=min(companies, 2000))
+        # the deal flow on the newest customers (after their timelines, which take only customers
+        # with none yet): products, rates, letterhead, inquiries through to orders and payments
+        from tradecrm.orders.demo import demo_deal_flow
+
+        flow = demo_deal_flow(seed=seed, companies=companies)
         scan = run_reminders()
         took = time.perf_counter() - started
         self.stdout.write(f"Added {companies:,} demo companies ({path}, seed {seed}) in {took:.1f} s.")
@@ -74,6 +80,7 @@ class Command(BaseCommand):
             f"Added {entries:,} timeline entries; the reminder scan planned "
             f"{scan.get('cadence', 0) + scan.get('unanswered', 0) + scan.get('review', 0):,} follow-ups."
         )
+        self.stdout.write(f"Deal flow: {flow.summary()}.")
         if passwords:
             self.stdout.write("Demo users created (password shown once):")
             for user in users:
