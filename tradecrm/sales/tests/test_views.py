@@ -269,3 +269,14 @@ def test_saving_a_seeded_stage_unrenamed_keeps_its_english_name(client_for, admi
     assert r.status_code == 302
     quoted.refresh_from_db()
     assert (quoted.name, quoted.probability, quoted.stale_days) == ("Quoted", 35, 10)
+
+
+def test_a_quotation_starts_from_an_open_opportunity_or_a_linked_inquiry(client_for, world, alice):
+    c = client_for(alice)
+    opp, inquiry = world["opp"], world["inquiry"]
+    page = c.get(reverse("sales:opportunity_detail", args=[opp.pk])).content.decode()
+    assert f'{reverse("documents:quotation_create")}?opportunity={opp.pk}' in page
+    page = c.get(reverse("sales:inquiry_detail", args=[inquiry.pk])).content.decode()
+    assert f'{reverse("documents:quotation_create")}?inquiry={inquiry.pk}' in page
+    form = c.get(reverse("documents:quotation_create") + f"?opportunity={opp.pk}")
+    assert form.status_code == 200 and opp.company.name in form.content.decode()
