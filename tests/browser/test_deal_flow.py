@@ -136,9 +136,9 @@ def test_inquiry_to_issued_proforma_and_its_pdf(page, live_server, alice, trade_
     page.wait_for_url(f"{base}/customers/{customer.pk}/")
     page.click("[data-testid=new-quotation]")
     page.wait_for_url(re.compile(r"/documents/quotations/new/"))
-    # the line first: the product picker (Tom Select over the catalogue's picker endpoint). Every
-    # change of the form redraws the line editor from the form a moment later (the last redraw
-    # wins), so a line picked before the other fields cannot be lost to a redraw already on its way.
+    # a field changed just before a product is picked: the editor's redraw for the change (sent
+    # 300 ms later) and the picker's request are queued on the form, so the picked line survives
+    page.select_option("#id_opportunity", str(opportunity.pk))
     page.locator("#product-picker-ts-control").click()  # the search input Tom Select adds
     page.keyboard.type(product.sku)
     page.locator(".ts-dropdown .option", has_text=product.sku).first.click()
@@ -149,7 +149,6 @@ def test_inquiry_to_issued_proforma_and_its_pdf(page, live_server, alice, trade_
     page.locator("#l-0-quantity").dispatch_event("change")
     page.locator("[data-testid=editor-total]", has_text="13,920.00 USD").wait_for()
     # then the terms
-    page.select_option("#id_opportunity", str(opportunity.pk))
     page.select_option("#id_incoterm", "FOB")
     page.fill("#id_port_of_loading", "Ningbo")
     page.fill("#id_port_of_destination", "Los Angeles")

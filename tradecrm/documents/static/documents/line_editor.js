@@ -18,9 +18,10 @@
       },
       onChange: function (value) {
         if (!value) return;
+        // The select is the source: its hx-sync queues this request behind a field change still
+        // on its way (and its hx-include sends the whole form), so neither answer overwrites the other.
         htmx.ajax("POST", el.dataset.editorUrl, {
-          source: document.getElementById("document-form"), target: "#line-editor", swap: "outerHTML",
-          values: { add_product: value },
+          source: el, target: "#line-editor", swap: "outerHTML", values: { add_product: value },
         });
         ts.clear(true);
       },
