@@ -143,6 +143,9 @@ def test_inquiry_to_issued_proforma_and_its_pdf(page, live_server, alice, trade_
     page.keyboard.type(product.sku)
     page.locator(".ts-dropdown .option", has_text=product.sku).first.click()
     page.locator("[data-testid=line-row]").wait_for()
+    # the redraw queued for the opportunity change runs after the picked row: wait until the editor
+    # is idle before typing, or that redraw replaces the quantity field being typed into
+    page.wait_for_function("() => !document.querySelector('.htmx-request')")
     assert page.input_value("#l-0-name") == product.name_en
     assert Decimal(page.input_value("#l-0-unit_price")) == Decimal("5.80")  # from the USD price list
     page.fill("#l-0-quantity", "2400")
