@@ -199,44 +199,27 @@ def clean_header(
             return getattr(current, name)
         return None
 
-    # parties
+    # parties: a contact, opportunity or inquiry must belong to this customer
+    def of_customer(field: str, model, message: str) -> None:
+        raw = data[field]
+        if _blank(raw):
+            out[field] = None
+            return
+        pk = _pk(raw)
+        found = model.objects.filter(pk=pk, company_id=company.pk).first() if pk else None
+        if found is None:
+            errors.add(field, message)
+        else:
+            out[field] = found
+
+    from tradecrm.sales.models import Inquiry, Opportunity
+
     if given("contact"):
-        raw = data["contact"]
-        if _blank(raw):
-            out["contact"] = None
-        else:
-            pk = _pk(raw)
-            contact = Contact.objects.filter(pk=pk, company_id=company.pk).first() if pk else None
-            if contact is None:
-                errors.add("contact", _("Pick a contact of this customer."))
-            else:
-                out["contact"] = contact
+        of_customer("contact", Contact, _("Pick a contact of this customer."))
     if given("opportunity"):
-        raw = data["opportunity"]
-        if _blank(raw):
-            out["opportunity"] = None
-        else:
-            from tradecrm.sales.models import Opportunity
-
-            pk = _pk(raw)
-            opp = Opportunity.objects.filter(pk=pk, company_id=company.pk).first() if pk else None
-            if opp is None:
-                errors.add("opportunity", _("Pick an opportunity of this customer."))
-            else:
-                out["opportunity"] = opp
+        of_customer("opportunity", Opportunity, _("Pick an opportunity of this customer."))
     if kind == "quotation" and given("inquiry"):
-        raw = data["inquiry"]
-        if _blank(raw):
-            out["inquiry"] = None
-        else:
-            from tradecrm.sales.models import Inquiry
-
-            pk = _pk(raw)
-            inquiry = Inquiry.objects.filter(pk=pk, company_id=company.pk).first() if pk else None
-            if inquiry is None:
-                errors.add("inquiry", _("Pick an inquiry of this customer."))
-            else:
-                out["inquiry"] = inquiry
+        of_customer("inquiry", Inquiry, _("Pick an inquiry of this customer."))
     if given("seller"):
         raw = data["seller"]
         if _blank(raw):

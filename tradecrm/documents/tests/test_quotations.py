@@ -131,6 +131,24 @@ def test_a_contact_of_another_customer_is_refused(make_quotation, make_company, 
     assert errors_of(exc) == {"contact": ["Pick a contact of this customer."]}
 
 
+def test_an_opportunity_or_inquiry_of_another_customer_is_refused(make_quotation, make_company, alice):
+    from tradecrm.sales.models import Inquiry, Opportunity, Pipeline
+
+    other = make_company(name="Other GmbH", country="DE")
+    export = Pipeline.objects.get(is_default=True)
+    opp = Opportunity.objects.create(name="Theirs", company=other, pipeline=export, stage=export.stages.first(),
+                                     currency="EUR", stage_entered_at=dt.datetime(2026, 11, 1, tzinfo=dt.UTC))  # fmt: skip
+    inquiry = Inquiry.objects.create(channel="email", received_at=dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
+                                     company=other)  # fmt: skip
+    with pytest.raises(ValidationError) as exc:
+        make_quotation(opportunity=opp.pk, inquiry=inquiry.pk)
+    assert errors_of(exc) == {
+        "opportunity": ["Pick an opportunity of this customer."],
+        "inquiry": ["Pick an inquiry of this customer."],
+    }
+    assert not Quotation.objects.exists()
+
+
 # --- update -------------------------------------------------------------------------------------
 
 
