@@ -24,7 +24,12 @@ from tradecrm.followups import api as followups_api
 from tradecrm.followups import notification_api
 from tradecrm.interactions import api as interactions_api
 from tradecrm.interactions import whatsapp_api
+from tradecrm.customs import api as customs_api
+from tradecrm.dedup import api as dedup_api
+from tradecrm.dedup import merge_api
+from tradecrm.imports import api as imports_api
 from tradecrm.orders import api as orders_api
+from tradecrm.reports import api as reports_api
 from tradecrm.sales import api as sales_api
 
 api = core_api.TradeCRMAPI(
@@ -76,6 +81,12 @@ api.add_router("/orders", orders_api.orders)
 api.add_router("/shipments", orders_api.shipments)
 api.add_router("/receivables", orders_api.receivables)
 api.add_router("/payments", orders_api.payments)
+api.add_router("/imports", imports_api.imports)
+api.add_router("/import-mappings", imports_api.import_mappings)
+api.add_router("/duplicates", dedup_api.duplicates)
+api.add_router("/merges", merge_api.merges)
+api.add_router("/customs-records", customs_api.customs_records)
+api.add_router("/exports", reports_api.exports)
 
 # Last, so that it only catches what no router above matched.
 fallback = Router()

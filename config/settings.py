@@ -53,6 +53,10 @@ INSTALLED_APPS = [
     "tradecrm.sales",
     "tradecrm.documents",
     "tradecrm.orders",
+    "tradecrm.dedup",
+    "tradecrm.imports",
+    "tradecrm.customs",
+    "tradecrm.reports",
 ]
 
 MIDDLEWARE = [

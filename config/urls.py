@@ -16,4 +16,9 @@ urlpatterns = [
     path("", include("tradecrm.documents.urls")),
     path("", include("tradecrm.documents.print_urls")),
     path("", include("tradecrm.orders.urls")),
+    path("", include("tradecrm.imports.urls")),
+    path("", include("tradecrm.dedup.urls")),
+    path("", include("tradecrm.dedup.merge_urls")),
+    path("", include("tradecrm.customs.urls")),
+    path("", include("tradecrm.reports.urls")),
 ]

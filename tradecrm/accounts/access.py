@@ -74,3 +74,9 @@ def tag_visibility_q(user: User) -> Q | None:
 def can_see_costs(user: User) -> bool:
     """Purchase costs, tax rebates and margins: administrators and managers only."""
     return bool(user.is_admin or user.role == Role.MANAGER)
+
+
+def can_export(user: User) -> bool:
+    """Exporting a list takes the data out of the system: managers and admins may, a sales user
+    only when an admin allowed it."""
+    return bool(user.is_authenticated and (user.role in (Role.ADMIN, Role.MANAGER) or user.can_export))

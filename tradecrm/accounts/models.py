@@ -56,6 +56,8 @@ class User(AbstractUser):
     work_end = models.TimeField(_("my working day ends"), default=datetime.time(22, 0))
     daily_digest = models.BooleanField(_("daily digest email"), default=False,
                                        help_text=_("A morning email with your overdue and due follow-ups."))
+    can_export = models.BooleanField(_("may export lists"), default=False,
+                                     help_text=_("Managers and administrators may always export."))
 
     class Meta:
         verbose_name = _("user")

@@ -108,6 +108,8 @@ class Company(TimeStamped):
     email_domains = models.JSONField(_("email domains"), default=list, blank=True)
     phones = models.JSONField(_("phones"), default=list, blank=True)
     industry = models.CharField(_("industry"), max_length=120, blank=True)
+    tax_id = models.CharField(_("tax / VAT number"), max_length=40, blank=True, default="", db_default="",
+                              help_text=_("Checked with its country's rules where they are known."))
     business_type = models.CharField(_("business type"), max_length=24, choices=BusinessType.choices, blank=True)
     company_size = models.CharField(_("company size"), max_length=10, choices=CompanySize.choices, blank=True)
     annual_purchase = models.CharField(_("annual purchase"), max_length=10, choices=PurchaseBand.choices, blank=True)

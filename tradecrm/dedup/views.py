@@ -1,0 +1,1 @@
+"""HTML views (thin): pages call selectors and services."""
