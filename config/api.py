@@ -18,16 +18,16 @@ from tradecrm.core import fx_api
 from tradecrm.core.errors import ConcurrentEditError
 from tradecrm.core.paging import BadCursor
 from tradecrm.customers import api as customers_api
+from tradecrm.customs import api as customs_api
+from tradecrm.dedup import api as dedup_api
+from tradecrm.dedup import merge_api
 from tradecrm.documents import api as documents_api
 from tradecrm.documents import print_api as documents_print_api
 from tradecrm.followups import api as followups_api
 from tradecrm.followups import notification_api
+from tradecrm.imports import api as imports_api
 from tradecrm.interactions import api as interactions_api
 from tradecrm.interactions import whatsapp_api
-from tradecrm.customs import api as customs_api
-from tradecrm.dedup import api as dedup_api
-from tradecrm.dedup import merge_api
-from tradecrm.imports import api as imports_api
 from tradecrm.orders import api as orders_api
 from tradecrm.reports import api as reports_api
 from tradecrm.sales import api as sales_api
