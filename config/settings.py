@@ -175,6 +175,16 @@ WHITENOISE_USE_FINDERS = DEBUG or TESTING
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 
+# --- imports, duplicate check, exports ---------------------------------------------------------
+# Largest file an import accepts (a 2 GB upload is refused while it streams in, not after).
+TRADECRM_IMPORT_MAX_BYTES = int(os.environ.get("TRADECRM_IMPORT_MAX_BYTES") or 512 * 1024 * 1024)
+# Rows written per committed chunk: the unit a crashed import resumes from.
+TRADECRM_IMPORT_CHUNK_ROWS = int(os.environ.get("TRADECRM_IMPORT_CHUNK_ROWS") or 5000)
+# Score (0–1) from which two companies or contacts count as likely duplicates.
+TRADECRM_DEDUP_THRESHOLD = float(os.environ.get("TRADECRM_DEDUP_THRESHOLD") or 0.85)
+# What each entry point does with a likely duplicate: block, warn or allow.
+TRADECRM_DEDUP_POLICY = {"form": "warn", "api": "warn", "import": "merge"}
+
 # --- background worker (huey) ---------------------------------------------------------------
 _redis_url = os.environ.get("TRADECRM_REDIS_URL", "")
 if _redis_url:
