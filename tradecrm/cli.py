@@ -4,7 +4,9 @@
     tradecrm createuser --username U --role admin|manager|sales [--team T]
     tradecrm token create USERNAME          prints the new API token on the last line
     tradecrm demo --companies N             realistic demo data
-    tradecrm <any Django management command>
+    tradecrm import PATH --entity companies --source trade_show [--dry-run] [--json]
+    tradecrm import-undo JOB_ID · dedup · merge --keep ID ID2 · merge-undo ID · export
+    tradecrm <any Django management command>   (a hyphen in its name may be written as "_")
 """
 
 import os
@@ -21,6 +23,9 @@ def main(argv: list[str] | None = None) -> None:
     from django.core.management import execute_from_command_line
 
     argv[0] = "tradecrm"
+    # `tradecrm import-undo 7` runs the Django command `import_undo`
+    if len(argv) > 1 and "-" in argv[1] and not argv[1].startswith("-"):
+        argv[1] = argv[1].replace("-", "_")
     execute_from_command_line(argv)
 
 
