@@ -136,12 +136,16 @@ def create_product(request: HttpRequest, payload: ProductCreate):
 )
 def export_products(request: HttpRequest, query: Query[ProductListQuery]):
     """The products matching the filters (all by default), one row each, English headers; no
-    cost columns for sales reps. Imports back unchanged."""
-    filters = selectors.ProductFilters(
-        q=query.q, category=query.category, active=query.active, hs_code=query.hs_code
+    cost columns for sales reps; 403 without the export permission. Imports back unchanged."""
+    from tradecrm.reports.exports import export_prepare
+    from tradecrm.reports.views import download_response
+
+    params = {"q": query.q, "category": query.category, "hs": query.hs_code,
+              "active": "all" if query.active is None else ("1" if query.active else "0")}  # fmt: skip
+    prepared = export_prepare(
+        actor=request.auth, entity="products", fmt="xlsx", params={k: v for k, v in params.items() if v}, via="api"
     )
-    data = spreadsheets.products_export_xlsx(request.auth, filters)
-    return _xlsx(data, f"products-{timezone.localdate():%Y%m%d}.xlsx")
+    return download_response(prepared)
 
 
 @products.post(

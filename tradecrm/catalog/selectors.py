@@ -140,13 +140,6 @@ def photo_get_for_user(user, photo_id) -> ProductPhoto:
         raise Http404 from None
 
 
-def product_export_rows(user, f: ProductFilters):
-    """Every product matching `f` in SKU order as dicts of the columns the user may read."""
-    return (
-        product_filter(user, f).order_by("sku", "id").values(*product_fields(user)).iterator(chunk_size=2000)
-    )
-
-
 # --- price lists --------------------------------------------------------------------------------
 
 

@@ -27,7 +27,6 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from decimal import Decimal
 from typing import IO, Any
 
 import python_calamine
@@ -44,7 +43,7 @@ from tradecrm.core.errors import ConcurrentEditError
 from tradecrm.core.uploads import human_size
 
 from .models import PriceList, PriceListItem, Product
-from .selectors import ProductFilters, price_list_items, product_export_rows, sees_costs
+from .selectors import price_list_items, sees_costs
 from .services import _apply_cbm, product_search_text, require_catalog_editor
 from .validation import COST_FIELDS, PERCENT_FIELDS, clean_price, clean_product, plain
 
@@ -508,49 +507,6 @@ def export_columns(user) -> tuple[Column, ...]:
     for roles that may not see costs."""
     hidden = () if sees_costs(user) else COST_FIELDS
     return tuple(c for c in PRODUCT_COLUMNS if c.field not in hidden)
-
-
-_WIDTHS = {"text": 18, "number": 12, "bool": 8}
-_WIDE = {
-    "name_en": 36,
-    "name_zh": 24,
-    "specification": 36,
-    "description": 36,
-    "packing_notes": 28,
-    "supplier": 24,
-}
-
-
-def _write_cell(ws, row: int, col: int, value: Any, fmt=None) -> None:
-    if value is None or value == "":
-        return
-    if isinstance(value, bool):
-        ws.write_boolean(row, col, value)
-    elif isinstance(value, Decimal | int | float):
-        ws.write_number(row, col, float(value), fmt)
-    else:
-        ws.write_string(row, col, str(value))
-
-
-def products_export_xlsx(user, filters: ProductFilters | None = None) -> bytes:
-    """Every product matching `filters` (all by default), one row each in SKU order, one header
-    row with the English column names; the file imports back unchanged."""
-    columns = export_columns(user)
-    out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"in_memory": True, "constant_memory": True, "strings_to_numbers": False})
-    ws = book.add_worksheet("Products")
-    bold = book.add_format({"bold": True, "bg_color": "#EEF2F7", "border": 1})
-    for i, col in enumerate(columns):
-        ws.set_column(i, i, _WIDE.get(col.field, _WIDTHS[col.kind]))
-        ws.write_string(0, i, col.header, bold)
-    ws.freeze_panes(1, 1)
-    n = 0
-    for n, row in enumerate(product_export_rows(user, filters or ProductFilters()), start=1):
-        for i, col in enumerate(columns):
-            _write_cell(ws, n, i, row.get(col.field))
-    ws.autofilter(0, 0, max(n, 1), len(columns) - 1)
-    book.close()
-    return out.getvalue()
 
 
 # --- price lists --------------------------------------------------------------------------------

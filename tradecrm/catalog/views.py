@@ -478,10 +478,18 @@ def _xlsx_response(data: bytes, filename: str) -> HttpResponse:
 @login_required
 @require_GET
 def product_export(request):
-    """The products of the list's filters as XLSX (without cost columns for sales reps)."""
-    filters, _params = _filters(request)
-    data = spreadsheets.products_export_xlsx(request.user, filters)
-    return _xlsx_response(data, f"products-{timezone.localdate():%Y%m%d}.xlsx")
+    """The products of the list's filters as XLSX, through the common export path (the export
+    permission, no cost columns for sales reps, an audit event)."""
+    from tradecrm.reports.exports import export_prepare
+    from tradecrm.reports.views import download_response
+
+    params = {k: v for k, v in request.GET.items() if k not in ("format", "cursor", "sort")}
+    try:
+        prepared = export_prepare(actor=request.user, entity="products", fmt="xlsx", params=params, via="web")
+    except ValidationError as exc:
+        problems = [f"{name}: {m}" for name, msgs in exc.message_dict.items() for m in msgs]
+        return render(request, "reports/export_error.html", {"problems": problems}, status=400)
+    return download_response(prepared)
 
 
 def _pending_path(user, token: str) -> str:

@@ -1,7 +1,12 @@
-from django.urls import path  # noqa: F401
+"""Reports, dashboards and exports. Exports stream and keep nothing."""
 
-from . import views  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "reports"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("exports/permissions/", views.export_permissions, name="export_permissions"),
+    path("exports/<slug:entity>/", views.export, name="export"),
+]

@@ -188,10 +188,14 @@ def test_prices_from_the_product_page_and_the_price_list_page(client_for, carol,
 
 
 def test_export_download_for_sales_has_no_costs(client_for, alice, carol, flask):
+    assert client_for(alice).get("/products/export/", {"q": "flask"}).status_code == 403  # no permission yet
+    alice.can_export = True
+    alice.save(update_fields=["can_export"])
+
     def header(user):
         r = client_for(user).get("/products/export/", {"q": "flask"})
         assert r.status_code == 200 and r["Content-Disposition"].startswith('attachment; filename="products-')
-        book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(r.content))
+        book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(b"".join(r.streaming_content)))
         return book.get_sheet_by_index(0).to_python()
 
     assert "Purchase cost (CNY)" not in header(alice)[0] and len(header(alice)) == 2

@@ -7,7 +7,6 @@ from django.core.management.base import BaseCommand, CommandError
 
 from tradecrm.accounts.models import User
 from tradecrm.catalog import spreadsheets
-from tradecrm.catalog.selectors import ProductFilters
 
 
 class Command(BaseCommand):
@@ -40,10 +39,16 @@ class Command(BaseCommand):
     def handle(self, *args, action, path, user="", **options):
         actor = self._user(user)
         if action == "export":
-            filters = ProductFilters(active=True if options.get("active_only") else None)
-            data = spreadsheets.products_export_xlsx(actor, filters)
-            path.write_bytes(data)
-            self.stdout.write(f"Exported products to {path} ({len(data):,} bytes).")
+            from tradecrm.reports.exports import SystemUser, export_prepare
+
+            params = {"active": "1" if options.get("active_only") else "all"}
+            try:
+                prepared = export_prepare(actor=actor or SystemUser(), entity="products", fmt="xlsx",
+                                          params=params, via="cli")  # fmt: skip
+            except PermissionDenied as exc:
+                raise CommandError(str(exc)) from None
+            rows = prepared.write_to(path)
+            self.stdout.write(f"Exported {rows:,} products to {path}.")
             return
         if not path.is_file():
             raise CommandError(f"No file at {path}.")
