@@ -11,13 +11,21 @@ from tradecrm.core.models import TimeStamped
 
 
 class CustomsRecord(TimeStamped):
-    company = models.ForeignKey("customers.Company", null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="customs_records", verbose_name=_("customer"))
+    company = models.ForeignKey(
+        "customers.Company",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="customs_records",
+        verbose_name=_("customer"),
+    )
     importer_name = models.CharField(_("importer / consignee"), max_length=255)
     importer_key = models.CharField(max_length=255, blank=True, db_index=True)  # normalised name
     importer_country = models.CharField(_("importer country"), max_length=2, blank=True)
     importer_address = models.TextField(_("importer address"), blank=True)
     exporter_name = models.CharField(_("exporter / shipper"), max_length=255, blank=True)
+    # the normalised exporter name: one supplier however the vendor spells it
+    exporter_key = models.CharField(max_length=255, blank=True)
     exporter_country = models.CharField(_("exporter country"), max_length=2, blank=True)
     notify_party = models.CharField(_("notify party"), max_length=255, blank=True)
     is_forwarder = models.BooleanField(_("consignee is a forwarder"), default=False)
@@ -34,8 +42,9 @@ class CustomsRecord(TimeStamped):
     bl_number = models.CharField(_("B/L number"), max_length=64, blank=True)
     origin_country = models.CharField(_("country of origin"), max_length=2, blank=True)
     fingerprint = models.CharField(max_length=40, unique=True)  # same record imported twice is one row
-    import_job = models.ForeignKey("imports.ImportJob", null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    import_job = models.ForeignKey(
+        "imports.ImportJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("customs record")
@@ -43,6 +52,7 @@ class CustomsRecord(TimeStamped):
         indexes = [
             models.Index(fields=["company", "date"], name="customs_company_idx"),
             models.Index(fields=["hs_code", "date"], name="customs_hs_idx"),
+            models.Index(fields=["date", "id"], name="customs_date_idx"),
         ]
 
     def __str__(self) -> str:
