@@ -195,7 +195,7 @@ def company_list(request):
     else:
         tags = selectors.tags_for_user(user).order_by("name").values_list("id", "name")
         ctx["opts"] = {
-            "country": options_html(geo.country_choices(lang), filters.country, ("country", lang)),
+            "country": options_html(geo.country_choices(lang), filters.country, ("country-filter", lang)),
             "owner": options_html(_filter_owner_choices(user), str(filters.owner or "")),
             "tag": options_html([(str(i), n) for i, n in tags], str(filters.tag or "")),
             "source": options_html(Source.choices, filters.source, ("source", lang)),

@@ -468,3 +468,14 @@ def test_list_shows_last_contact_and_next_follow_up(client_for, alice, make_comp
     assert "2026-03-04" in row and 'class="text-danger fw-medium"' in row
     fresh = next(r for r in html.split("<tr>") if "Untouched Lead Ltd" in r)
     assert "none planned" in fresh and "text-danger" not in fresh
+
+
+def test_country_list_filter_does_not_take_the_blank_away_from_the_form(client_for, alice):
+    """The list's country filter and the form's country select are cached apart: after the list,
+    a new customer still starts with no country chosen (not the first country of the list)."""
+    c = client_for(alice)
+    assert c.get("/customers/").status_code == 200
+    html = c.get("/customers/new/").content.decode()
+    select = html[html.index('name="country"') :]
+    select = select[: select.index("</select>")]
+    assert '<option value="">' in select and 'value="AF" selected' not in select
