@@ -31,7 +31,9 @@ class JobStatus(models.TextChoices):
 class ImportJob(TimeStamped):
     entity = models.CharField(_("what is imported"), max_length=16, choices=Entity.choices)
     source = models.CharField(_("source"), max_length=32)
-    status = models.CharField(_("status"), max_length=10, choices=JobStatus.choices, default=JobStatus.UPLOADED)
+    status = models.CharField(
+        _("status"), max_length=10, choices=JobStatus.choices, default=JobStatus.UPLOADED
+    )
     filename = models.CharField(_("file name"), max_length=255)
     stored_path = models.CharField(max_length=500, editable=False)  # relative to DATA_DIR
     file_size = models.BigIntegerField(default=0)
@@ -58,12 +60,19 @@ class ImportJob(TimeStamped):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     undone_at = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
-                                   related_name="import_jobs")
-    undone_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                  related_name="+")
-    team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="import_jobs"
+    )
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    team = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     version = models.PositiveIntegerField(default=1)
+    # Set when a process takes the run; each chunk commits only while it still holds it, so a run
+    # thought dead (and queued again) that wakes up cannot write beside its successor.
+    runner = models.CharField(max_length=32, blank=True, default="", editable=False)
 
     class Meta:
         verbose_name = _("import")
@@ -105,6 +114,9 @@ class ImportChange(models.Model):
     object_id = models.BigIntegerField()
     action = models.CharField(max_length=8)  # updated | merged
     before = models.JSONField(default=dict)
+    # what the import wrote: undo puts a field back only while it still holds this value, so a
+    # change someone made after the import is never overwritten
+    after = models.JSONField(default=dict)
 
     class Meta:
         indexes = [models.Index(fields=["job", "model", "object_id"], name="importchange_job_idx")]
@@ -136,8 +148,12 @@ class MappingTemplate(TimeStamped):
     entity = models.CharField(_("what is imported"), max_length=16, choices=Entity.choices)
     source = models.CharField(_("source"), max_length=32)
     mapping = models.JSONField(default=dict)  # {"<header text, normalised>": "<target field>"}
-    team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    team = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
@@ -145,8 +161,9 @@ class MappingTemplate(TimeStamped):
         verbose_name_plural = _("saved mappings")
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["team", "entity", "name"], name="mapping_unique_name",
-                                    nulls_distinct=False),
+            models.UniqueConstraint(
+                fields=["team", "entity", "name"], name="mapping_unique_name", nulls_distinct=False
+            ),
         ]
 
     def __str__(self) -> str:
