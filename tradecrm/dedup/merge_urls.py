@@ -1,7 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-from . import merge_views  # noqa: F401
+from . import merge_views
 
 app_name = "merge"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("merge/companies/", merge_views.merge_companies, name="companies"),
+    path("merge/contacts/", merge_views.merge_contacts, name="contacts"),
+    path("merges/", merge_views.merge_list, name="list"),
+    path("merges/<int:pk>/", merge_views.merge_detail, name="detail"),
+    path("merges/<int:pk>/undo/", merge_views.merge_undo, name="undo"),
+]
