@@ -20,6 +20,7 @@ from tradecrm.core.api import (
     Id,
     check_delete_version,
     created_response,
+    json_response,
     not_modified,
     object_response,
     page_response,
@@ -33,6 +34,7 @@ from . import selectors, services
 from .schemas import (
     CompanyContactsQuery,
     CompanyCreate,
+    CompanyCreated,
     CompanyListQuery,
     CompanyOut,
     CompanyPage,
@@ -43,6 +45,7 @@ from .schemas import (
     ContactOut,
     ContactPage,
     ContactPatch,
+    DuplicatesRefused,
     TagCreate,
     TagListQuery,
     TagOut,
@@ -90,7 +93,7 @@ def _company_row(r: dict) -> dict:
 
 COMPANY_PLAIN_FIELDS = tuple(
     """
-    id name name_local country city address website email email_domains phones industry business_type
+    id name name_local country city address website email email_domains phones industry tax_id business_type
     company_size annual_purchase main_products hs_codes source source_detail timezone office_start
     office_end preferred_language currency credit_rating cooperation_since status team_id notes version
     created_at updated_at last_contact_at next_followup_at reviewed_at
@@ -165,10 +168,34 @@ def list_companies(request: HttpRequest, query: Query[CompanyListQuery]):
     return page_response([_company_row(r) for r in rows], nxt, prev)
 
 
-@companies.post("", response={201: CompanyOut, **WRITE}, summary="Create a company")
+@companies.post(
+    "", response={201: CompanyCreated, 409: DuplicatesRefused, **WRITE}, summary="Create a company"
+)
 def create_company(request: HttpRequest, payload: CompanyCreate):
-    company = services.company_create(actor=request.auth, data=payload.model_dump(exclude_unset=True))
-    return created_response(_company_out(company), "companies")
+    """The duplicate policy for the API (TRADECRM_DEDUP_POLICY["api"]) applies: "block" refuses a
+    company that looks like an existing one with 409 and the candidates, "warn" creates it and
+    lists them under `duplicates` (absent when there are none), "allow" does not check."""
+    from tradecrm.dedup.selectors import check_company, likely_duplicates, policy_for
+
+    data = payload.model_dump(exclude_unset=True)
+    policy = policy_for("api")
+    found = []
+    if policy != "allow":
+        found = [_duplicate_out(c) for c in likely_duplicates(check_company(request.auth, data, limit=5))]
+        if found and policy == "block":
+            return json_response(
+                {"detail": _("A company like this is already in the archive."), "duplicates": found},
+                status=409,
+            )
+    company = services.company_create(actor=request.auth, data=data)
+    out = _company_out(company)
+    if policy == "warn" and found:
+        out["duplicates"] = found
+    return created_response(out, "companies")
+
+
+def _duplicate_out(c: dict) -> dict:
+    return {k: c[k] for k in ("id", "name", "score", "reasons", "owner", "team", "pool", "visible")}
 
 
 @companies.get("/{int:company_id}", response={200: CompanyOut, 304: None, **READ}, summary="Get a company")

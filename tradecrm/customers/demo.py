@@ -1383,13 +1383,19 @@ def _json(v) -> str:
 class Rows:
     """Column tuples for one batch of generated companies, ids assigned from `next_company_id`."""
 
-    def __init__(self, next_company_id: int, next_contact_id: int, fmt_dt):
+    def __init__(self, next_company_id: int, next_contact_id: int, fmt_dt, *, with_keys: bool = False):
         self.company_id = next_company_id
         self.contact_id = next_contact_id
         self.fmt_dt = fmt_dt
+        self.with_keys = with_keys  # also build the duplicate-check key rows (see `company_keys`)
 
     def build(self, batch: Iterable[Generated]):
+        from tradecrm.dedup.keys import company_key_rows, contact_keys
+
         companies, contacts, tags, followers = [], [], [], []
+        # duplicate-check key rows, a side output (callers that write them read these attributes)
+        self.company_keys: list[tuple[int, int, int]] = []
+        self.contact_keys: list[tuple[int, int, int]] = []
         f = self.fmt_dt
         for g in batch:
             d = g.data
@@ -1398,6 +1404,8 @@ class Rows:
             created, updated = f(g.created_at), f(g.updated_at)
             owner = g.owner.user_id or None
             coop = d["cooperation_since"]
+            if self.with_keys:
+                self.company_keys += company_key_rows(cid, d)
             companies.append(
                 (
                     cid,
@@ -1471,10 +1479,15 @@ class Rows:
                         owner,
                     )
                 )
+                if self.with_keys:
+                    self.contact_keys += [(self.contact_id, kind, key) for kind, key in contact_keys(c)]
                 self.contact_id += 1
             tags += [(cid, t) for t in g.tag_ids]
             followers += [(cid, u) for u in g.follower_ids]
         return companies, contacts, tags, followers
+
+
+KEY_COLUMNS = {"company": ("company_id", "kind", "key"), "contact": ("contact_id", "kind", "key")}
 
 
 def sqlite_dt(v: dt.datetime) -> str:
@@ -1538,7 +1551,9 @@ def fast_insert_django(gen: DemoGenerator, n: int, *, batch: int = 10_000, progr
             next_company = cur.fetchone()[0] + 1
             cur.execute("SELECT COALESCE(MAX(id), 0) FROM customers_contact")
             next_contact = cur.fetchone()[0] + 1
-            rows = Rows(next_company, next_contact, sqlite_dt if vendor == "sqlite" else pg_dt)
+            rows = Rows(
+                next_company, next_contact, sqlite_dt if vendor == "sqlite" else pg_dt, with_keys=True
+            )
             parts = rows.build(gen.companies(size))
             companies, contacts, tags, followers = parts
             if vendor == "sqlite":
@@ -1548,11 +1563,15 @@ def fast_insert_django(gen: DemoGenerator, n: int, *, batch: int = 10_000, progr
                 cur.executemany(
                     "INSERT INTO customers_companyfollower (company_id, user_id) VALUES (?, ?)", followers
                 )
+                cur.executemany(_insert_sql("dedup_companykey", KEY_COLUMNS["company"]), rows.company_keys)
+                cur.executemany(_insert_sql("dedup_contactkey", KEY_COLUMNS["contact"]), rows.contact_keys)
             else:
                 _copy(cur, "customers_company", COMPANY_COLUMNS, companies)
                 _copy(cur, "customers_contact", CONTACT_COLUMNS, contacts)
                 _copy(cur, "customers_companytag", ("company_id", "tag_id"), tags)
                 _copy(cur, "customers_companyfollower", ("company_id", "user_id"), followers)
+                _copy(cur, "dedup_companykey", KEY_COLUMNS["company"], rows.company_keys)
+                _copy(cur, "dedup_contactkey", KEY_COLUMNS["contact"], rows.contact_keys)
                 for table in ("customers_company", "customers_contact"):
                     cur.execute(
                         f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"

@@ -127,6 +127,7 @@ class CompanyForm(ServiceForm):
     name_local = _text(Company, "name_local")
     business_type = _select(Company, "business_type", BLANK + BusinessType.choices)
     industry = _text(Company, "industry")
+    tax_id = _text(Company, "tax_id", help_text=_("Checked against the country's format when it is known."))
     company_size = _select(Company, "company_size", BLANK + CompanySize.choices)
     annual_purchase = _select(Company, "annual_purchase", BLANK + PurchaseBand.choices)
     status = _select(Company, "status", Status.choices)
@@ -168,6 +169,7 @@ class CompanyForm(ServiceForm):
                 "name_local",
                 "business_type",
                 "industry",
+                "tax_id",
                 "company_size",
                 "annual_purchase",
                 "status",
@@ -239,6 +241,25 @@ class CompanyForm(ServiceForm):
         self.fields["tags"].widget.attrs["data-search"] = "1"
         if company is None:
             self.initial.setdefault("status", Status.LEAD)
+        self._user, self._company = user, company
+
+    def clean(self):
+        """The duplicate policy of the web form (TRADECRM_DEDUP_POLICY["form"]): "block" refuses a
+        likely duplicate of an existing customer; "warn" shows it while typing and lets the user save."""
+        data = super().clean()
+        from tradecrm.dedup.selectors import check_company, likely_duplicates, policy_for
+
+        if policy_for("form") == "block" and data.get("name") and not self.errors:
+            values = {f: data.get(f) for f in ("name", "name_local", "country", "email", "website", "tax_id")}
+            values["phones"] = data.get("phones") or ""
+            exclude = self._company.pk if self._company is not None else None
+            found = likely_duplicates(check_company(self._user, values, exclude_id=exclude))
+            if found:
+                names = ", ".join(c["name"] for c in found[:3])
+                self.add_error(
+                    None, _("A customer like this is already in the archive: %(names)s.") % {"names": names}
+                )
+        return data
 
 
 def company_initial(c: Company, follower_ids: list[int], tag_ids: list[int]) -> dict:
@@ -247,6 +268,7 @@ def company_initial(c: Company, follower_ids: list[int], tag_ids: list[int]) -> 
         "name_local",
         "business_type",
         "industry",
+        "tax_id",
         "company_size",
         "annual_purchase",
         "status",

@@ -72,6 +72,9 @@ class CompanyFields(Input):
     email_domains: list[Text] | None = None
     phones: list[Text] | None = Field(None, description="Any format; stored in E.164.")
     industry: Text | None = None
+    tax_id: Text | None = Field(
+        None, description="Tax / VAT number; checked for the country when its format is known."
+    )
     business_type: BusinessTypeText | None = None
     company_size: CompanySizeText | None = None
     annual_purchase: PurchaseBandText | None = None
@@ -143,6 +146,7 @@ class CompanyOut(Schema):
     email_domains: list[str]
     phones: list[str]
     industry: str
+    tax_id: str
     business_type: str
     company_size: str
     annual_purchase: str
@@ -172,6 +176,29 @@ class CompanyOut(Schema):
     created_at: dt.datetime
     updated_at: dt.datetime
     updated_by: UserRef | None
+
+
+class DuplicateCandidate(Schema):
+    id: int
+    name: str
+    score: float
+    reasons: list[str]
+    owner: str | None
+    team: str | None
+    pool: Literal["owned", "public"]
+    visible: bool
+
+
+class DuplicatesRefused(Schema):
+    detail: str
+    duplicates: list[DuplicateCandidate]
+
+
+class CompanyCreated(CompanyOut):
+    duplicates: list[DuplicateCandidate] | None = Field(
+        None,
+        description="Present under the “warn” duplicate policy when existing companies look like this one.",
+    )
 
 
 CompanySort = Literal[tuple(COMPANY_SORTS)]  # type: ignore[valid-type]

@@ -15,11 +15,14 @@ from tradecrm.audit.services import audit_record
 from tradecrm.core import geo
 from tradecrm.core.errors import ConcurrentEditError
 from tradecrm.core.search import phone_search_tokens, search_document
+from tradecrm.dedup.keys import refresh_company_keys, refresh_contact_keys
 
 from .models import Company, CompanyFollower, CompanyTag, Contact, Tag
 from .validation import clean_company, clean_contact, clean_tag
 
 M2M = ("tags", "followers")
+# the fields the duplicate-check keys are computed from (tradecrm.dedup.keys)
+KEY_FIELDS = frozenset({"name", "name_local", "country", "email", "email_domains", "website", "phones", "tax_id"})
 
 
 def company_search_text(company: Company, contacts: list[dict] | None = None) -> str:
@@ -81,6 +84,7 @@ def company_create(*, actor, data: dict) -> Company:
     _fill_derived(company)
     company.search_text = company_search_text(company, [])
     company.save()
+    refresh_company_keys([company.pk])
     _set_m2m(company, tags, followers)
     audit_record(actor=actor, action="company.create", obj=company, changes={"name": company.name})
     return company
@@ -114,6 +118,8 @@ def company_update(*, actor, company: Company, version: int, data: dict) -> Comp
     company.version = version + 1
     company.updated_at = now
     company.updated_by = actor
+    if KEY_FIELDS & clean.keys():
+        refresh_company_keys([company.pk])
     _set_m2m(company, tags, followers)
     audit_record(actor=actor, action="company.update", obj=company,
                  changes={**_changes(before, clean), **({"tags": tags} if tags is not None else {}),
@@ -149,6 +155,7 @@ def contact_create(*, actor, company: Company, data: dict) -> Contact:
         contact.is_primary = True
     contact.search_text = contact_search_text(contact)
     contact.save()
+    refresh_contact_keys([contact.pk])
     _demote_other_primaries(contact)
     _refresh_company_search(company.pk)
     audit_record(actor=actor, action="contact.create", obj=contact, changes={"company": company.pk})
@@ -173,6 +180,8 @@ def contact_update(*, actor, contact: Contact, version: int, data: dict) -> Cont
         raise ConcurrentEditError(by=str(current.updated_by or "?"), at=current.updated_at, current_version=current.version)
     contact.version = version + 1
     contact.updated_at = now
+    if {"emails", "phones", "whatsapp"} & clean.keys():
+        refresh_contact_keys([contact.pk])
     _demote_other_primaries(contact)
     _refresh_company_search(contact.company_id)
     audit_record(actor=actor, action="contact.update", obj=contact, changes=_changes(before, clean))

@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from tradecrm.accounts.access import tag_visibility_q, visible_team_ids
@@ -216,6 +217,41 @@ def _users(data: dict, errors: Errors, field: str, out: dict) -> None:
     out[field] = ids
 
 
+def _tax_id(data: dict, errors: Errors, out: dict, *, country: str) -> None:
+    """A tax / VAT number, checked with python-stdnum when the country has a known format and
+    stored in its compact form (DE 136.695.976 → DE136695976)."""
+    from tradecrm.dedup.normalize import normalize_tax_id, tax_id_checkable
+
+    raw = data["tax_id"]
+    if raw in (None, ""):
+        out["tax_id"] = ""
+        return
+    if not isinstance(raw, str):
+        errors.add("tax_id", _("Enter text."))
+        return
+    raw = raw.strip()
+    if len(raw) > 40:
+        errors.add(
+            "tax_id",
+            _("At most %(limit)d characters (this has %(length)d).") % {"limit": 40, "length": len(raw)},
+        )
+        return
+    compact, valid = normalize_tax_id(raw, country)
+    if country and tax_id_checkable(country):
+        if not valid:
+            errors.add(
+                "tax_id",
+                _(
+                    "“%(value)s” is not a valid tax / VAT number for %(country)s (check the digits and the format)."
+                )
+                % {"value": raw, "country": geo.country_name(country, get_language() or "en")},
+            )
+            return
+        out["tax_id"] = compact
+        return
+    out["tax_id"] = raw
+
+
 def assignable_owner_error(actor, owner) -> str | None:
     """Sales may own their customers themselves only; managers assign within their teams."""
     if actor.is_admin or owner.id == actor.id:
@@ -296,6 +332,8 @@ def clean_company(data: dict, *, actor, partial: bool = False, region: str = "")
     _each(data, errors, "phones", lambda v: normalize_phone(v, region), out)
     _each(data, errors, "email_domains", normalize_domain, out)
     _each(data, errors, "hs_codes", _hs_code, out, limit=50)
+    if "tax_id" in data:
+        _tax_id(data, errors, out, country=out["country"] if "country" in out else region)
     _users(data, errors, "followers", out)
     if "tags" in data:
         out["tags"] = clean_tag_ids(data["tags"], actor=actor, errors=errors)

@@ -50,6 +50,7 @@ from tradecrm.core.errors import ConcurrentEditError
 from tradecrm.customers.models import Company, Contact
 
 from .models import CompanyKey, ContactKey, DuplicatePair, MergeRecord, PairStatus
+from .sweep import regroup
 
 MAX_RECORDS = 20  # one merge; more than this is a clean-up job, not a duplicate
 ENTITY_NAMES = {"companies": "company", "contacts": "contact", "company": "company", "contact": "contact"}
@@ -639,6 +640,7 @@ def _merge(spec: _Spec, *, actor, keep_id, merge_ids, chosen, versions) -> Merge
         refresh_company_keys([company_id])
 
     _mark_pairs(spec.entity, others, actor, changed)
+    regroup(spec.entity, [keep, *others])  # the review page's stored groups, now without the merged ids
     kept_after = spec.model._base_manager.get(pk=keep)
     before["_after"] = _row(kept_after)
     moved["_changed"] = changed
@@ -829,6 +831,7 @@ def merge_undo(*, actor, record: MergeRecord) -> dict:
     else:
         refresh_contact_keys([kept.pk, *record.merged_ids])
         refresh_company_keys([kept.company_id])
+    regroup(spec.entity, [kept.pk, *record.merged_ids])
 
     now = timezone.now()
     MergeRecord.objects.filter(pk=record.pk).update(undone_at=now, undone_by_id=getattr(actor, "pk", None),

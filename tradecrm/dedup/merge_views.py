@@ -29,6 +29,7 @@ from tradecrm.customers.selectors import (
 
 from . import merge
 from .models import DuplicatePair, MergeRecord, PairStatus
+from .scoring import reason_texts
 from .selectors import check_company
 
 SUGGESTIONS = 8
@@ -69,7 +70,7 @@ def _company_candidates(request, ids: list[int]) -> tuple[list[dict], list[dict]
     for p in pairs.order_by("-score")[: SUGGESTIONS * 2]:
         other = p.b_id if p.a_id in ids else p.a_id
         if other not in ids and other not in suggestions:
-            suggestions[other] = {"id": other, "score": p.score, "reasons": p.reasons}
+            suggestions[other] = {"id": other, "score": p.score, "reasons": reason_texts(p.reasons)}
     if ids:
         first = company_get_for_user(user, ids[0])
         values = {f: getattr(first, f) for f in ("name", "name_local", "country", "email", "email_domains",

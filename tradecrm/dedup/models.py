@@ -24,7 +24,9 @@ class CompanyKey(models.Model):
     """One match key of a company, as a signed 64-bit hash of "kind:value" (8 bytes in the index
     instead of the text; a hash collision only adds a candidate, which scoring then rejects)."""
 
-    company = models.ForeignKey("customers.Company", on_delete=models.CASCADE, related_name="+", db_index=False)
+    company = models.ForeignKey(
+        "customers.Company", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     kind = models.PositiveSmallIntegerField(choices=KeyKind.choices)
     key = models.BigIntegerField()
 
@@ -39,7 +41,9 @@ class CompanyKey(models.Model):
 
 
 class ContactKey(models.Model):
-    contact = models.ForeignKey("customers.Contact", on_delete=models.CASCADE, related_name="+", db_index=False)
+    contact = models.ForeignKey(
+        "customers.Contact", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     kind = models.PositiveSmallIntegerField(choices=KeyKind.choices)
     key = models.BigIntegerField()
 
@@ -69,12 +73,15 @@ class DuplicatePair(TimeStamped):
     score = models.FloatField()
     reasons = models.JSONField(default=list)
     status = models.CharField(max_length=10, choices=PairStatus.choices, default=PairStatus.OPEN)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     seen_at = models.DateTimeField(null=True, blank=True)  # the last sweep that found it
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["entity", "a_id", "b_id"], name="duplicatepair_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["entity", "a_id", "b_id"], name="duplicatepair_unique")
+        ]
         indexes = [
             models.Index(fields=["entity", "status", "score"], name="duplicatepair_status_idx"),
             models.Index(fields=["entity", "b_id"], name="duplicatepair_b_idx"),
@@ -95,10 +102,13 @@ class MergeRecord(TimeStamped):
     before = models.JSONField(default=dict)  # {"<id>": {field: value, …, "_m2m": {…}}, …}
     moved = models.JSONField(default=dict)  # {"app.model.field": {"<old id>": [row ids]}}
     removed = models.JSONField(default=dict)  # {"app.model": [row values]} rows deleted as collisions
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     undone_at = models.DateTimeField(null=True, blank=True)
-    undone_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                  related_name="+")
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
@@ -108,3 +118,39 @@ class MergeRecord(TimeStamped):
 
     def __str__(self) -> str:
         return f"merge {self.pk}: {self.merged_ids} into {self.kept_id}"
+
+
+class DuplicateGroup(models.Model):
+    """Records connected by open pairs, as the last sweep (or a later decision) left them: the
+    review page pages through these instead of connecting millions of pairs on every view."""
+
+    entity = models.CharField(max_length=10)  # company | contact
+    ids = models.JSONField(default=list)  # sorted record ids
+    size = models.PositiveIntegerField()
+    score = models.FloatField()  # the best pair's
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["entity", "score", "id"], name="duplicategroup_score_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.entity} group {self.ids} {self.score:.2f}"
+
+
+class DuplicateGroupMember(models.Model):
+    """Which group a record is in: finds the groups of the records a user can see."""
+
+    group = models.ForeignKey(
+        DuplicateGroup, on_delete=models.CASCADE, related_name="members", db_index=False
+    )
+    entity = models.CharField(max_length=10)
+    record_id = models.BigIntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["entity", "record_id"], name="groupmember_record_idx"),
+            models.Index(fields=["group"], name="groupmember_group_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entity} {self.record_id} in {self.group_id}"

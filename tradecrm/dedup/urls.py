@@ -1,7 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-from . import views  # noqa: F401
+from . import views
 
 app_name = "dedup"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("duplicates/", views.duplicate_groups, name="groups"),
+    path("duplicates/dismiss/", views.dismiss, name="dismiss"),
+    path("duplicates/sweep/", views.sweep_now, name="sweep"),
+    path("duplicates/check/company/", views.check_company, name="check_company"),
+    path("duplicates/check/contact/", views.check_contact, name="check_contact"),
+]
