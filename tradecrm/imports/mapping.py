@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from rapidfuzz import fuzz, process
 
 from tradecrm.catalog.spreadsheets import CARTON_SIZE, PRODUCT_COLUMNS, header_key
@@ -114,40 +114,40 @@ _COMPANY = [
     ("tax_id", None, "text", False, (
         "tax id", "vat", "vat number", "vat no", "vat id", "vat reg no", "tax number", "tin", "ein",
         "tax / vat number", "税号", "纳税人识别号", "统一社会信用代码", "信用代码", "增值税号", "税务登记号")),
-    ("tags", _lazy("tags"), "tags", True, ("tags", "tag", "labels", "label", "标签", "客户标签")),
+    ("tags", gettext_lazy("tags"), "tags", True, ("tags", "tag", "labels", "label", "标签", "客户标签")),
     ("owner", None, "user", False, (
         "owner", "account owner", "sales rep", "salesperson", "sales person", "sales", "assigned to",
         "responsible", "负责人", "业务员", "销售", "跟进人", "所属销售", "客户经理", "归属人", "所属业务员")),
-    ("id", _lazy("ID (TradeCRM)"), "id", False, ("tradecrm id",)),
-    ("contact_first_name", _lazy("Contact: first name"), "text", False, (
+    ("id", gettext_lazy("ID (TradeCRM)"), "id", False, ("tradecrm id",)),
+    ("contact_first_name", gettext_lazy("Contact: first name"), "text", False, (
         "first name", "firstname", "given name", "contact first name", "名")),
-    ("contact_last_name", _lazy("Contact: last name"), "text", False, (
+    ("contact_last_name", gettext_lazy("Contact: last name"), "text", False, (
         "last name", "lastname", "surname", "family name", "contact last name", "姓")),
-    ("contact_name", _lazy("Contact: full name"), "text", False, (
+    ("contact_name", gettext_lazy("Contact: full name"), "text", False, (
         "contact", "contact name", "contact person", "contacts", "name of contact", "person", "attn",
         "full name", "buyer name", "联系人", "联系人姓名", "姓名", "名字", "联络人", "联系人名称")),
-    ("contact_name_local", _lazy("Contact: name in local script"), "text", False, (
+    ("contact_name_local", gettext_lazy("Contact: name in local script"), "text", False, (
         "contact name (local)", "contact chinese name", "联系人中文名", "中文姓名", "联系人中文姓名")),
-    ("contact_title", _lazy("Contact: job title"), "text", False, (
+    ("contact_title", gettext_lazy("Contact: job title"), "text", False, (
         "title", "job title", "position", "designation", "role", "contact title", "职位", "职务", "头衔",
         "岗位")),
-    ("contact_email", _lazy("Contact: email"), "email", False, (
+    ("contact_email", gettext_lazy("Contact: email"), "email", False, (
         "contact email", "contact e-mail", "personal email", "联系人邮箱", "联系人电子邮箱", "个人邮箱")),
-    ("contact_phone", _lazy("Contact: phone"), "phone", False, (
+    ("contact_phone", gettext_lazy("Contact: phone"), "phone", False, (
         "contact phone", "contact tel", "direct phone", "direct line", "联系人电话", "直线电话")),
-    ("contact_mobile", _lazy("Contact: mobile"), "phone", False, (
+    ("contact_mobile", gettext_lazy("Contact: mobile"), "phone", False, (
         "mobile", "mobile phone", "mobile number", "cell", "cell phone", "cellphone", "handy",
         "手机", "手机号", "手机号码", "移动电话", "联系人手机")),
-    ("contact_whatsapp", _lazy("Contact: WhatsApp"), "phone", False, ("whatsapp", "whats app", "wa")),
-    ("contact_wechat", _lazy("Contact: WeChat"), "text", False, ("wechat", "weixin", "wechat id", "微信", "微信号")),
-    ("contact_linkedin", _lazy("Contact: LinkedIn"), "url", False, ("linkedin", "linkedin url", "领英")),
-    ("contact_skype", _lazy("Contact: Skype"), "text", False, ("skype", "skype id", "skype name")),
+    ("contact_whatsapp", gettext_lazy("Contact: WhatsApp"), "phone", False, ("whatsapp", "whats app", "wa")),
+    ("contact_wechat", gettext_lazy("Contact: WeChat"), "text", False, ("wechat", "weixin", "wechat id", "微信", "微信号")),
+    ("contact_linkedin", gettext_lazy("Contact: LinkedIn"), "url", False, ("linkedin", "linkedin url", "领英")),
+    ("contact_skype", gettext_lazy("Contact: Skype"), "text", False, ("skype", "skype id", "skype name")),
 ]  # fmt: skip
 
 _CONTACT = [
     ("first_name", None, "text", False, ("first name", "firstname", "given name", "名")),
     ("last_name", None, "text", False, ("last name", "lastname", "surname", "family name", "姓")),
-    ("name", _lazy("full name"), "text", False, (
+    ("name", gettext_lazy("full name"), "text", False, (
         "name", "full name", "contact", "contact name", "contact person", "person", "buyer name",
         "display name", "姓名", "名字", "联系人", "联系人姓名", "联络人")),
     ("name_local", None, "text", False, (
@@ -169,16 +169,16 @@ _CONTACT = [
     ("notes", None, "text", True, (
         "notes", "note", "remarks", "remark", "comments", "comment", "description", "memo", "备注", "说明",
         "留言", "备忘")),
-    ("company_name", _lazy("company name"), "text", False, (
+    ("company_name", gettext_lazy("company name"), "text", False, (
         "company", "company name", "organization", "organisation", "organization name", "account name",
         "account", "employer", "公司", "公司名称", "公司名", "单位", "单位名称", "企业名称", "客户名称")),
-    ("company_website", _lazy("company website"), "url", False, (
+    ("company_website", gettext_lazy("company website"), "url", False, (
         "website", "company website", "web", "url", "homepage", "web page", "网址", "网站", "公司网站",
         "官网")),
-    ("company_country", _lazy("company country"), "country", False, (
+    ("company_country", gettext_lazy("company country"), "country", False, (
         "country", "country/region", "company country", "nation", "国家", "国家/地区", "国家地区", "国别")),
-    ("company_id", _lazy("company ID (TradeCRM)"), "id", False, ("company id (tradecrm)", "tradecrm company id")),
-    ("id", _lazy("ID (TradeCRM)"), "id", False, ("tradecrm id",)),
+    ("company_id", gettext_lazy("company ID (TradeCRM)"), "id", False, ("company id (tradecrm)", "tradecrm company id")),
+    ("id", gettext_lazy("ID (TradeCRM)"), "id", False, ("tradecrm id",)),
 ]  # fmt: skip
 
 _CUSTOMS = [
@@ -273,7 +273,7 @@ def _product_rows() -> list[tuple]:
         kind = "number" if col.field in numeric else kinds.get(col.kind, "text")
         if col.field == "unit":
             kind = "choice"
-        label = _lazy("carton size (cm)") if col.field == "carton_size" else None
+        label = gettext_lazy("carton size (cm)") if col.field == "carton_size" else None
         out.append((col.field, label, kind, False, (col.header, *col.aliases)))
     return out
 
@@ -349,7 +349,7 @@ def targets(entity: str, source: str = "generic") -> list[Target]:
         extra = src.aliases.get(f"{entity}.{name}", ()) + src.aliases.get(name, ())
         if label is None:
             f = _model_field(main, name)
-            label = f.verbose_name if f is not None else _lazy(name)
+            label = f.verbose_name if f is not None else gettext_lazy(name)
         out.append(
             Target(
                 field=name,
@@ -542,12 +542,18 @@ def template_covers(headers: list[str], saved: dict[str, str]) -> list[str]:
 # --- checks -----------------------------------------------------------------------------------------
 
 _REQUIRED = {
-    "companies": ((("name", "id"), _lazy("the company name")),),
+    "companies": ((("name", "id"), gettext_lazy("the company name")),),
     "contacts": (
-        (("name", "first_name", "last_name", "name_local", "emails", "id"), _lazy("a name or an email")),
+        (
+            ("name", "first_name", "last_name", "name_local", "emails", "id"),
+            gettext_lazy("a name or an email"),
+        ),
     ),
-    "customs": ((("importer_name",), _lazy("the importer / consignee")), (("date",), _lazy("the date"))),
-    "products": ((("sku",), _lazy("the SKU")),),
+    "customs": (
+        (("importer_name",), gettext_lazy("the importer / consignee")),
+        (("date",), gettext_lazy("the date")),
+    ),
+    "products": ((("sku",), gettext_lazy("the SKU")),),
 }
 
 
