@@ -168,11 +168,66 @@ def worker_main() -> None:
         table = open_table(**table_args)
         cleaner = R.make_cleaner(config)
         for batch in _clean_rows(table, cleaner, start_after, size):
-            pickle.dump([R.pack(r) for r in batch], out, protocol=pickle.HIGHEST_PROTOCOL)
-        pickle.dump(None, out)
+            _send(out, [R.pack(r) for r in batch])
+        _send(out, None)
     except BaseException as exc:  # the parent re-raises it and marks the job failed
-        pickle.dump(("error", f"{type(exc).__name__}: {exc}", list(getattr(exc, "messages", []) or [])), out)
+        _send(out, ("error", f"{type(exc).__name__}: {exc}", list(getattr(exc, "messages", []) or [])))
     out.flush()
+
+
+def _send(out, item) -> None:
+    """One frame down the pipe: 8-byte length, then the pickle."""
+    import pickle
+
+    data = pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)
+    out.write(len(data).to_bytes(8, "little"))
+    out.write(data)
+
+
+# Frames the parent's reader thread holds ahead of the writer (~6 MB each at 5,000 rows).
+PIPE_AHEAD = 2
+
+
+def _frames(stream, stop) -> Iterator[bytes | None]:
+    """The cleaner's frames, read by a thread so that the cleaner never waits for the writer
+    (a pipe holds 64 kB, a chunk ~6 MB: read by the writer itself, the cleaner stalled while the
+    writer wrote, and the two processes took turns instead of working at the same time).
+    None at the end of the stream."""
+    import queue
+    import threading
+
+    q: queue.Queue = queue.Queue(maxsize=PIPE_AHEAD)
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            while True:
+                head = stream.read(8)
+                if len(head) < 8:
+                    break
+                n = int.from_bytes(head, "little")
+                data = stream.read(n)
+                if len(data) < n or not put(data):
+                    break
+        except (OSError, ValueError):
+            pass
+        put(None)
+
+    t = threading.Thread(target=read, name="import-cleaner-pipe", daemon=True)
+    t.start()
+    while True:
+        item = q.get()
+        yield item
+        if item is None:
+            return
 
 
 def cleaned_chunks(job: ImportJob, *, start_after: int = 0, size: int | None = None,
@@ -183,6 +238,7 @@ def cleaned_chunks(job: ImportJob, *, start_after: int = 0, size: int | None = N
     import pickle
     import subprocess
     import sys
+    import threading
 
     size = size or chunk_rows()
     table = open_job_table(job)
@@ -202,16 +258,15 @@ def cleaned_chunks(job: ImportJob, *, start_after: int = 0, size: int | None = N
     }
     proc = subprocess.Popen([sys.executable, "-c", _WORKER_CODE], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             env=env, cwd=str(settings.BASE_DIR))  # fmt: skip
+    stop = threading.Event()
     try:
         pickle.dump((config, table_args, start_after, size), proc.stdin)
         proc.stdin.close()
-        while True:
-            try:
-                item = pickle.load(proc.stdout)
-            except EOFError:
-                raise RuntimeError(
-                    f"the cleaning process ended unexpectedly (exit code {proc.wait()})"
-                ) from None
+        for data in _frames(proc.stdout, stop):
+            if data is None:
+                raise RuntimeError(f"the cleaning process ended unexpectedly (exit code {proc.wait()})")
+            item = pickle.loads(data)
+            del data
             if item is None:
                 break
             if isinstance(item, tuple) and item and item[0] == "error":
@@ -220,6 +275,7 @@ def cleaned_chunks(job: ImportJob, *, start_after: int = 0, size: int | None = N
                 raise RuntimeError(item[1])
             yield [R.unpack(x) for x in item]
     finally:
+        stop.set()
         if proc.poll() is None:
             proc.kill()
         proc.wait()
@@ -562,7 +618,7 @@ class CompanyRec:
         if changed and {"country", "city", "phones"} & set(self.before) and "timezone" not in values:
             phones = self.values.get("phones") or []
             tz = R.infer_timezone(self.values.get("country", ""), self.values.get("city", ""),
-                                  R.phones[0] if phones else "")  # fmt: skip
+                                  phones[0] if phones else "")  # fmt: skip
             if tz != self.values.get("timezone"):
                 self._set("timezone", tz)
         if "website" in self.before and not self.values.get("email_domains"):

@@ -889,7 +889,13 @@ def _open_csv_table(
     hint = _SEP_LINE.match(text)
     delimiter = delimiter or (hint[1] if hint else "") or sniff_delimiter(text)
     if whole:
-        records = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+        try:
+            records = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+        except csv.Error as exc:  # e.g. a bare carriage return inside a cell of a binary-ish file
+            raise FileRejected(
+                _("“%(name)s” cannot be read as a CSV file: %(why)s.") % {"name": filename, "why": exc},
+                code="malformed",
+            ) from None
         if records and any("\n" in c or "\r" in c for c in records[-1][-1:]) and text.count('"') % 2:
             raise FileRejected(
                 _(

@@ -27,6 +27,10 @@ from typing import Any, NamedTuple
 from django.core.exceptions import ValidationError
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from phonenumbers import PhoneNumber, PhoneNumberFormat, format_number, is_valid_number
+from phonenumbers import phonenumberutil as pu
+from phonenumbers import timezone as phone_tz
+from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
 
 from tradecrm.core import geo
 from tradecrm.core.emails import normalize_email
@@ -35,6 +39,8 @@ from tradecrm.core.phones import normalize_phone
 from tradecrm.core.search import phone_search_tokens, search_document
 from tradecrm.customers.models import BusinessType, CompanySize, CreditRating, PurchaseBand, Source, Status
 from tradecrm.customers.validation import COMPANY_TEXT_LIMITS, CONTACT_TEXT_LIMITS
+from tradecrm.dedup.keys import NAME as _KEY_NAME
+from tradecrm.dedup.keys import company_keys, contact_key_texts, key_hash
 
 # Multi-valued cells: "a@x.com; b@y.com", "+49 30 1234567 / +49 171 2345678", "LED, Solar"
 _SPLIT = re.compile(r"\s*(?:[,;\n\r、，；]|\s/\s)\s*")
@@ -275,24 +281,29 @@ def _city_zone(country: str, city: str) -> str:
     return ""
 
 
-def _phone_zone(country: str, phone: str) -> str:
+def _phone_zone(country: str, phone: str, valid: bool = False) -> str:
     """geo.infer_timezone(country, "", phone) for an E.164 number, without parsing it again: the
     same library calls (time_zones_for_number) on the number built from its digits."""
     if not phone:
         return _country_zone(country)
-    from phonenumbers import PhoneNumber
-    from phonenumbers import phonenumberutil as pu
-    from phonenumbers import timezone as phone_tz
-
     cc, nsn = pu._extract_country_code(phone[1:]) if phone[:1] == "+" and phone[1:].isdigit() else (0, "")
     if not cc or len(nsn) < 2:
         return geo.infer_timezone(country, "", phone)
-    num = PhoneNumber(country_code=cc)
-    pu._set_italian_leading_zeros_for_phone_number(nsn, num)
-    num.national_number = int(nsn)
+    found = _cc_zones(cc) if valid else None
+    if found is None:
+        num = PhoneNumber(country_code=cc)
+        pu._set_italian_leading_zeros_for_phone_number(nsn, num)
+        num.national_number = int(nsn)
+        found = phone_tz.time_zones_for_number(num)
+    return _zone_choice(country, tuple(found))
+
+
+@functools.lru_cache(maxsize=4096)
+def _zone_choice(country: str, found: tuple) -> str:
+    """geo.infer_timezone's choice between the number's zones and the country's."""
     names = geo.timezone_names()
     zones = geo.zones_for_country(country)
-    cands = [z for z in phone_tz.time_zones_for_number(num) if z in names]
+    cands = [z for z in found if z in names]
     if len(cands) == 1 or (cands and not zones):
         return cands[0]
     if cands and zones:
@@ -302,15 +313,30 @@ def _phone_zone(country: str, phone: str) -> str:
     return zones[0] if zones else ""
 
 
+@functools.cache
+def _cc_zones(cc: int) -> tuple | None:
+    """The zones phonenumbers gives every valid number of calling code `cc`, when they are the
+    same for all of them (one tuple in its prefix table under that code, e.g. +63 → Manila);
+    None when the number decides. time_zones_for_number only looks up prefixes of the number
+    that start with the code (codes are prefix-free), or the code itself: with a single value
+    there, a valid number (type known; the cleaner only keeps valid ones) gets that value."""
+    from phonenumbers.tzdata import TIMEZONE_DATA
+
+    code = str(cc)
+    values = {v for k, v in TIMEZONE_DATA.items() if k.startswith(code) or code.startswith(k)}
+    return next(iter(values)) if len(values) == 1 else None
+
+
 @functools.lru_cache(maxsize=1024)
 def _country_zone(country: str) -> str:
     return geo.infer_timezone(country, "", "")
 
 
-def infer_timezone(country: str, city: str, phone: str) -> str:
+def infer_timezone(country: str, city: str, phone: str, valid: bool = False) -> str:
     """services._fill_derived's guess (geo.infer_timezone: the city's zone, else the phone's, else
-    the country's main one); the city half cached."""
-    return _city_zone(country, city) or _phone_zone(country, phone)
+    the country's main one); the city half cached. valid: the phone is known to be a valid number
+    (the cleaner's own output), which lets a calling code with one zone skip the number's type."""
+    return _city_zone(country, city) or _phone_zone(country, phone, valid)
 
 
 def website_host(url: str) -> str:
@@ -356,9 +382,6 @@ def _fast_phone(raw: str, region: str) -> str | None:
     in free text, extensions, viability regexes): about a third less time per number. The same
     library functions do the rest, in parse()'s order. None: not this shape or not valid; the
     caller then runs the full parse, which also gives the message."""
-    from phonenumbers import PhoneNumber, PhoneNumberFormat, format_number, is_valid_number
-    from phonenumbers import phonenumberutil as pu
-
     digits = _NON_DIGITS.sub("", raw)
     if len(digits) < 3 or len(digits) > 19:
         return None
@@ -419,8 +442,9 @@ def _type_descs(region: str):
             return None
         return (frozenset(d.possible_length or ()), re.compile(f"(?:{d.national_number_pattern})\\Z"))
 
-    types = [desc(getattr(meta, a)) for a in ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number",
-                                              "pager", "uan", "voicemail", "fixed_line", "mobile")]  # fmt: skip
+    # _type_ok only asks whether any type matches: the common ones first (same answer, fewer regexes)
+    types = [desc(getattr(meta, a)) for a in ("fixed_line", "mobile", "premium_rate", "toll_free", "shared_cost",
+                                              "voip", "personal_number", "pager", "uan", "voicemail")]  # fmt: skip
     lead = re.compile(meta.leading_digits) if meta.leading_digits else None
     return desc(meta.general_desc), [t for t in types if t is not None], lead
 
@@ -435,8 +459,6 @@ def _type_ok(nsn: str, descs) -> bool:
 
 def _valid_nsn(cc: int, nsn: str) -> bool | None:
     """phonenumbers.is_valid_number for +cc nsn (None: not a geographic country code)."""
-    from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
-
     regions = COUNTRY_CODE_TO_REGION_CODE.get(cc)
     if not regions or "001" in regions:
         return None
@@ -563,8 +585,6 @@ def contact_prep(c: dict) -> tuple:
     """(columns first_name … birthday, (preferred_language, notes, search_text), keys) of a new
     contact. Keys are (kind, hash, None), or for the person's name, which is a key within its
     company only, (kind, None, ":name") — the writer hashes it with the company's id."""
-    from tradecrm.dedup.keys import NAME, contact_key_texts, key_hash
-
     d = dumps
     emails = c.get("emails") or []
     bday = c.get("birthday")
@@ -578,7 +598,7 @@ def contact_prep(c: dict) -> tuple:
     tail = (c.get("preferred_language", ""), c.get("notes", ""), contact_search_text(c))
     keys = []
     for kind, text in contact_key_texts({**c, "company_id": ""}):
-        if kind == NAME and text.startswith(":"):
+        if kind == _KEY_NAME and text.startswith(":"):
             keys.append((kind, None, text))
         else:
             keys.append((kind, key_hash(kind, text), None))
@@ -659,9 +679,24 @@ def jsonable(value):
     return value
 
 
+_json_encode = json.JSONEncoder().encode  # json.dumps(value) with its defaults, without the call's checks
+_JSON_ESCAPED = re.compile(r'["\\\x00-\x1f]')
+
+
 def dumps(value) -> str:
-    """JSON as Django's JSONField writes it."""
-    return json.dumps(value)
+    """JSON as Django's JSONField writes it (json.dumps). A list of strings that need no escaping
+    (ASCII, no quote, backslash or control character: phones, domains, HS codes) is joined
+    directly, the same text ~5× faster."""
+    if type(value) is list:
+        if not value:
+            return "[]"
+        try:
+            s = '", "'.join(value)
+        except TypeError:
+            return _json_encode(value)
+        if s.isascii() and _JSON_ESCAPED.search(s) is None:
+            return f'["{s}"]'
+    return _json_encode(value)
 
 
 # --- the cleaners --------------------------------------------------------------------------------
@@ -706,7 +741,7 @@ class Cleaner:
         out = []
         for idx, _fld in self.columns:
             c = cells[idx]
-            if c and (c[0] in FORMULA_START or c.lstrip()[:1] in FORMULA_START):
+            if c and (c[0] in FORMULA_START or (c[0].isspace() and c.lstrip()[:1] in FORMULA_START)):
                 msg = _values().formula_error(c)
                 if msg:
                     out.append(column_reason(self.headers[idx], msg))
@@ -881,9 +916,7 @@ class CompanyCleaner(Cleaner):
             return Row(
                 num, cells, reasons, values, contact or None, tuple(dict.fromkeys(tags)), owner, record_id
             )
-        self.derive(values)
-        from tradecrm.dedup.keys import company_keys
-
+        self.derive(values, valid_phones=True)
         keys = tuple(company_keys(values))
         token = self._token
         match = tuple(k for kind, k in keys if kind != token)
@@ -894,12 +927,13 @@ class CompanyCleaner(Cleaner):
         return Row(num, cells, reasons, values, contact or None, tuple(dict.fromkeys(tags)), owner, None, match,
                    keys, search, None, prep)  # fmt: skip
 
-    def derive(self, values: dict) -> None:
-        """What company_create fills in by itself (services._fill_derived)."""
+    def derive(self, values: dict, valid_phones: bool = False) -> None:
+        """What company_create fills in by itself (services._fill_derived). valid_phones: the
+        phones are the cleaner's (valid E.164)."""
         if not values.get("timezone"):
             phones = values.get("phones")
             tz = infer_timezone(
-                values.get("country", ""), values.get("city", ""), phones[0] if phones else ""
+                values.get("country", ""), values.get("city", ""), phones[0] if phones else "", valid_phones
             )
             if tz:
                 values["timezone"] = tz
