@@ -317,6 +317,10 @@ def rebuild_keys(entity: str = "companies", *, progress=None, batch: int = 20000
         finally:
             read.close()
         with connection.cursor() as cur:
+            if connection.vendor == "postgresql":
+                # the key rows' foreign keys are checked at commit; PostgreSQL will not build an
+                # index on a table with such checks pending, so run them now
+                cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
             for name, idx_fields in indexes:
                 cols = ", ".join(f"{f}_id" if f in ("company", "contact") else f for f in idx_fields)
                 cur.execute(f"CREATE INDEX {name} ON {key_table} ({cols})")

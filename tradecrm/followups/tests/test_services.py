@@ -263,7 +263,9 @@ def test_every_change_is_audited(alice, make_followup):
     f = followup_update(actor=alice, followup=f, version=1, data={"priority": 4})
     followup_complete(actor=alice, followup=f, version=f.version)
     actions = list(
-        AuditEvent.objects.filter(object_type="followups.followup").values_list("action", flat=True)
+        AuditEvent.objects.filter(object_type="followups.followup")
+        .order_by("id")
+        .values_list("action", flat=True)
     )
     assert actions == ["followup.create", "followup.update", "followup.complete"]
 
