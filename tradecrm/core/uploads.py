@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 # Kinds `filetype` recognises that run as programs; refused whatever the file is called.
 EXECUTABLE_KINDS = frozenset({"exe", "elf", "deb", "rpm", "crx", "swf", "wasm", "cab"})
 # Magic numbers `filetype` does not know: Mach-O (32/64-bit, both byte orders, universal).
-_MACHO = (b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf", b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe")
+MACHO_MAGIC = (b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf", b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe")
 SNIFF_BYTES = 8192
 CHUNK = 1024 * 1024
 
@@ -74,7 +74,7 @@ def check_upload(upload, *, limit: int | None = None) -> dict[str, Any]:
     kind = filetype.guess(head) if head else None
     if (
         (kind is not None and kind.extension in EXECUTABLE_KINDS)
-        or head.startswith(_MACHO)
+        or head.startswith(MACHO_MAGIC)
         or head[:2] == b"#!"
     ):
         raise file_error(

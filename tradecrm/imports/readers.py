@@ -39,7 +39,7 @@ import python_calamine
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from tradecrm.core.uploads import _MACHO, EXECUTABLE_KINDS, human_size
+from tradecrm.core.uploads import EXECUTABLE_KINDS, MACHO_MAGIC, human_size
 
 CHUNK = 1024 * 1024
 SNIFF_BYTES = 64 * 1024  # read to guess the delimiter and find the header row
@@ -184,7 +184,7 @@ def sniff_kind(path: Path, *, filename: str = "") -> str:
         return _zip_kind(Path(path), name)
     if head.startswith(_OLE2):
         return _ole_kind(Path(path), name)
-    if head.startswith(_MACHO) or head[:2] == b"#!":
+    if head.startswith(MACHO_MAGIC) or head[:2] == b"#!":
         raise _program(name)
     if head.startswith((b"%PDF-", b"%!PS")):
         raise FileRejected(

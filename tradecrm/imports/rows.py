@@ -188,9 +188,9 @@ def _country_lookup() -> dict[str, str]:
     """Country names and codes → alpha-2, folded: every name customs' parser knows (English,
     Chinese, official, common and vendors' spellings)."""
     from tradecrm.customs.forwarders import fold
-    from tradecrm.customs.importing import _country_names
+    from tradecrm.customs.importing import country_names
 
-    names = dict(_country_names())
+    names = dict(country_names())
     # short forms Chinese exporters write that CLDR does not list
     for name, code in COUNTRY_SHORT_FORMS.items():
         names.setdefault(fold(name), code)
