@@ -17,7 +17,9 @@ from tradecrm.core import api as core_api
 from tradecrm.core import fx_api
 from tradecrm.core.errors import ConcurrentEditError
 from tradecrm.core.paging import BadCursor
+from tradecrm.analysis import api as analysis_api
 from tradecrm.customers import api as customers_api
+from tradecrm.customers import segment_api
 from tradecrm.customs import api as customs_api
 from tradecrm.dedup import api as dedup_api
 from tradecrm.dedup import merge_api
@@ -25,6 +27,7 @@ from tradecrm.documents import api as documents_api
 from tradecrm.documents import print_api as documents_print_api
 from tradecrm.followups import api as followups_api
 from tradecrm.followups import notification_api
+from tradecrm.grading import api as grading_api
 from tradecrm.imports import api as imports_api
 from tradecrm.interactions import api as interactions_api
 from tradecrm.interactions import whatsapp_api
@@ -87,6 +90,11 @@ api.add_router("/duplicates", dedup_api.duplicates)
 api.add_router("/merges", merge_api.merges)
 api.add_router("/customs-records", customs_api.customs_records)
 api.add_router("/exports", reports_api.exports)
+api.add_router("/reports", reports_api.reports)
+api.add_router("/grading", grading_api.grading)
+api.add_router("/analysis", analysis_api.analysis)
+api.add_router("/segments", segment_api.segments)
+api.add_router("/markets", segment_api.markets)
 
 # Last, so that it only catches what no router above matched.
 fallback = Router()

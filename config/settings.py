@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "tradecrm.imports",
     "tradecrm.customs",
     "tradecrm.reports",
+    "tradecrm.grading",
+    "tradecrm.analysis",
 ]
 
 MIDDLEWARE = [

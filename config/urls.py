@@ -21,4 +21,8 @@ urlpatterns = [
     path("", include("tradecrm.dedup.merge_urls")),
     path("", include("tradecrm.customs.urls")),
     path("", include("tradecrm.reports.urls")),
+    path("", include("tradecrm.reports.dashboard_urls")),
+    path("", include("tradecrm.grading.urls")),
+    path("", include("tradecrm.analysis.urls")),
+    path("", include("tradecrm.customers.segment_urls")),
 ]

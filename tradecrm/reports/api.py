@@ -16,6 +16,7 @@ from . import exports as ex
 from .views import download_response
 
 exports = Router(tags=["exports"])
+reports = Router(tags=["reports"])
 
 _FILTERS = "\n".join(
     f"- `{key}`: " + ", ".join(f"`{name}`" for name in spec.params) for key, spec in ex.entities().items()
