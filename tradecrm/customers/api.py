@@ -154,16 +154,16 @@ def _tag_out(tag) -> dict:
 def list_companies(request: HttpRequest, query: Query[CompanyListQuery]):
     """Companies you can see, 50 a page by default; filters combine with AND. Follow
     `next_cursor` / `prev_cursor` for the neighbouring pages."""
-    f = selectors.CompanyFilters(
-        q=query.q,
-        country=query.country,
-        owner=query.owner,
-        tag=query.tag,
-        source=query.source or "",
-        status=query.status or "",
-        business_type=query.business_type or "",
-        sort=query.sort,
-    )
+    from . import filtering
+    from .segment_selectors import segment_get_for_user
+
+    given = {k: v for k, v in query.model_dump().items() if k in filtering.FILTER_KEYS and v not in (None, "", [])}
+    clean, errors = filtering.read_filters(given, request.auth, strict=False)
+    if errors:
+        raise ValidationError(errors)
+    if query.segment is not None:
+        clean = filtering.merge(segment_get_for_user(request.auth, query.segment).filters, clean)
+    f = filtering.to_company_filters(clean)
     rows, nxt, prev = selectors.company_list(request.auth, f, cursor=query.cursor or None, limit=query.limit)
     return page_response([_company_row(r) for r in rows], nxt, prev)
 

@@ -229,3 +229,84 @@ class Contact(TimeStamped):
     def full_name(self) -> str:
         name = " ".join(p for p in (self.first_name, self.last_name) if p)
         return name or self.name_local or self.email
+
+
+class SavedSegment(TimeStamped):
+    """A smart list (保存的客户分组): a named combination of the customer list's filters. Its members
+    are computed when it is read, for whoever reads it, so a shared segment never shows a customer
+    its reader could not see. `filters` holds the validated filter values (`customers.filtering`)."""
+
+    name = models.CharField(_("name"), max_length=100)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="segments",
+                              verbose_name=_("owner"))
+    # The owner's team when it was shared: teammates (and the managers above the team) see it.
+    team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                             verbose_name=_("team"))
+    shared = models.BooleanField(_("shared with my team"), default=False)
+    filters = models.JSONField(_("filters"), default=dict, blank=True)
+    description = models.CharField(_("description"), max_length=255, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("saved segment")
+        verbose_name_plural = _("saved segments")
+        ordering = ["name", "id"]
+        indexes = [
+            models.Index(fields=["owner", "name"], name="segment_owner_idx"),
+            models.Index(fields=["team", "shared"], name="segment_team_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MarketNote(TimeStamped):
+    """What the company knows about one target market: a country (ISO code) or a region (EU, GCC,
+    ASEAN, LATAM …, see `customers.regions`). Read by everyone, edited by managers and admins."""
+
+    code = models.CharField(_("market"), max_length=8, unique=True,
+                            help_text=_("A two-letter country code (DE) or a region (EU, GCC, ASEAN, LATAM)."))
+    notes = models.TextField(_("market notes"), blank=True)
+    regulations = models.TextField(_("regulations"), blank=True)
+    certifications = models.JSONField(_("required certifications"), default=list, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    class Meta:
+        verbose_name = _("market note")
+        verbose_name_plural = _("market notes")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Competitor(TimeStamped):
+    """A competitor seen in a market, with what it sells and at what prices."""
+
+    market = models.ForeignKey(MarketNote, on_delete=models.CASCADE, related_name="competitors",
+                               verbose_name=_("market"))
+    name = models.CharField(_("name"), max_length=200)
+    website = models.CharField(_("website"), max_length=255, blank=True)
+    products = models.TextField(_("products"), blank=True)
+    price_currency = models.CharField(_("price currency"), max_length=3, blank=True)
+    price_min = models.DecimalField(_("lowest price"), max_digits=14, decimal_places=2, null=True, blank=True)
+    price_max = models.DecimalField(_("highest price"), max_digits=14, decimal_places=2, null=True, blank=True)
+    price_notes = models.TextField(_("price notes"), blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("competitor")
+        verbose_name_plural = _("competitors")
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(price_min__isnull=True) | models.Q(price_max__isnull=True)
+                | models.Q(price_min__lte=models.F("price_max")),
+                name="competitor_price_range_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

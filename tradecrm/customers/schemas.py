@@ -219,6 +219,14 @@ class CompanyQuery(Schema):
     source: Literal[tuple(Source.values)] | None = None  # type: ignore[valid-type]
     status: Literal[tuple(Status.values)] | None = None  # type: ignore[valid-type]
     business_type: Literal[tuple(BusinessType.values)] | None = None  # type: ignore[valid-type]
+    tier: Text = Field("", max_length=16, description="Grading tier code (the customer's current tier).")
+    product: list[Id] = Field(default_factory=list, max_length=50,
+                              description="Product ids: customers who bought any of them (orders not cancelled).")
+    hs: Text = Field("", max_length=14, description="HS code or its start (digits): the customer's HS codes, "
+                     "its order lines or its customs records.")
+    contact_after: Text = Field("", max_length=10, description="Last contact on or after (YYYY-MM-DD).")
+    contact_before: Text = Field("", max_length=10, description="Last contact before (YYYY-MM-DD), or never.")
+    segment: Id | None = Field(None, description="A saved segment: its filters, with the ones given here on top.")
     sort: CompanySort = "-updated_at"
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db import connection
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
+from django.utils import timezone
 
 from tradecrm.accounts.access import (
     company_visibility_branches,
@@ -46,6 +49,13 @@ class CompanyFilters:
     business_type: str = ""
     sort: str = "-updated_at"
     extra: dict = field(default_factory=dict)
+    # the smart-list filters (customers.filtering reads and validates them)
+    tags: list[int] = field(default_factory=list)  # any of them
+    tier: str = ""
+    products: list[int] = field(default_factory=list)  # bought any of them
+    hs: str = ""  # digits: an HS code or its start
+    contact_after: dt.date | None = None  # last contact on or after
+    contact_before: dt.date | None = None  # last contact before, or never
 
 
 def company_get_for_user(user, company_id) -> Company:
@@ -67,7 +77,7 @@ def company_filter(user, f: CompanyFilters):
     return scope_companies(_company_filter(f), user)
 
 
-def _company_filter(f: CompanyFilters):
+def _company_filter(f: CompanyFilters, *, products_as_set: bool = True):
     """The filters and the search, without the visibility rule."""
     qs = Company.objects.all()
     if f.country:
@@ -84,6 +94,71 @@ def _company_filter(f: CompanyFilters):
         qs = qs.filter(id__in=CompanyTag.objects.filter(tag_id=f.tag).values("company_id"))
     if f.q:
         qs = apply_search(qs, f.q)
+    return _smart_filters(qs, f, products_as_set=products_as_set)
+
+
+def hs_range(prefix: str) -> tuple[str, str | None]:
+    """The codes starting with `prefix` (digits) as a range [low, high): a range, unlike LIKE, is
+    served by a plain B-tree index on both databases whatever their collation."""
+    head = prefix.rstrip("9")
+    if not head:
+        return prefix, None
+    return prefix, head[:-1] + str(int(head[-1]) + 1)
+
+
+def _hs_range_q(field_name: str, prefix: str) -> Q:
+    low, high = hs_range(prefix)
+    q = Q(**{f"{field_name}__gte": low})
+    return q & Q(**{f"{field_name}__lt": high}) if high else q
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    # The viewer's day: the request runs in the user's time zone when one is active.
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min), timezone.get_current_timezone())
+
+
+def _smart_filters(qs, f: CompanyFilters, *, products_as_set: bool = True):
+    """Tier, tags, products bought, HS code and last contact: one EXISTS per filter, so a page
+    walks the sort index and stops after `limit` matches; a probe by primary key per customer.
+
+    Products bought are the exception where the customers come from a wide scan: measured on 1M
+    customers / 10M order lines (SQLite, README of the segments), walking a manager's or an
+    admin's customers with an EXISTS over orders and lines took 0.4-2.5 s for a rare product,
+    while collecting the buyers from the (product, order) index first took ~0.3 s. For a sales
+    rep's few customers paged branch by branch (`products_as_set=False`) the EXISTS walk stays
+    cheaper (0.17 s vs 0.67 s for the heavy combination)."""
+    if f.tags:
+        qs = qs.filter(Exists(CompanyTag.objects.filter(company_id=OuterRef("pk"), tag_id__in=f.tags)))
+    if f.tier:
+        from tradecrm.grading.models import CompanyGrade
+
+        qs = qs.filter(Exists(CompanyGrade.objects.filter(company_id=OuterRef("pk"), tier=f.tier)))
+    if f.products:
+        from tradecrm.orders.models import OrderLine
+
+        if products_as_set:
+            lines = OrderLine.objects.filter(product_id__in=f.products).exclude(order__status="cancelled")
+            qs = qs.filter(id__in=lines.values("order__company_id"))
+        else:
+            lines = OrderLine.objects.filter(order__company_id=OuterRef("pk"), product_id__in=f.products)
+            qs = qs.filter(Exists(lines.exclude(order__status="cancelled")))
+    if f.hs:
+        from tradecrm.customs.models import CustomsRecord
+        from tradecrm.orders.models import OrderLine
+
+        lines = OrderLine.objects.filter(_hs_range_q("hs_code", f.hs), order__company_id=OuterRef("pk"))
+        records = CustomsRecord.objects.filter(_hs_range_q("hs_code", f.hs), company_id=OuterRef("pk"))
+        # hs_codes is a JSON list of digit strings: '["847130", "6109"]' holds '"8471' exactly when
+        # one of its codes starts with 8471.
+        qs = qs.filter(
+            Q(hs_codes__icontains=f'"{f.hs}')
+            | Exists(lines.exclude(order__status="cancelled"))
+            | Exists(records)
+        )
+    if f.contact_after:
+        qs = qs.filter(last_contact_at__gte=_day_start(f.contact_after))
+    if f.contact_before:
+        qs = qs.filter(Q(last_contact_at__lt=_day_start(f.contact_before)) | Q(last_contact_at__isnull=True))
     return qs
 
 
@@ -104,8 +179,8 @@ def company_list(user, f: CompanyFilters, *, cursor: str | None = None, limit: i
     """One page of companies as dicts, with their tags; (rows, next_cursor, prev_cursor)."""
     sort = COMPANY_SORTS.get(f.sort, COMPANY_SORTS["-updated_at"])
     if _page_by_branch(user, f):
-        rows, nxt, prev = keyset_page(_company_filter(f), sort, cursor, limit, COMPANY_LIST_FIELDS,
-                                      branches=company_visibility_branches(user))
+        rows, nxt, prev = keyset_page(_company_filter(f, products_as_set=False), sort, cursor, limit,
+                                      COMPANY_LIST_FIELDS, branches=company_visibility_branches(user))
     else:
         rows, nxt, prev = keyset_page(company_filter(user, f), sort, cursor, limit, COMPANY_LIST_FIELDS)
     attach_tags(rows)

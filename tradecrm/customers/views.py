@@ -27,11 +27,10 @@ from tradecrm.accounts.access import visible_team_ids
 from tradecrm.accounts.models import User
 from tradecrm.core import geo
 from tradecrm.core.errors import ConcurrentEditError
-from tradecrm.core.ids import parse_id
 from tradecrm.core.paging import BadCursor
 from tradecrm.core.phones import display_phone
 
-from . import selectors, services
+from . import filtering, selectors, services
 from .forms import CompanyForm, ContactForm, TagForm
 from .models import BusinessType, CompanySize, CreditRating, PurchaseBand, Seniority, Source, Status
 from .widgets import options_html
@@ -135,23 +134,69 @@ def _company_rows_html(rows: list[dict], lang: str, tz: ZoneInfo) -> SafeString:
     return mark_safe("\n".join(out))  # built from escaped values only
 
 
+def _tier_choices() -> list[tuple[str, str]]:
+    from tradecrm.grading.models import Tier
+
+    return [(code, f"{code} · {name}") for code, name in Tier.objects.order_by("rank").values_list("code", "name")]
+
+
+_PRODUCT_OPTIONS: list = [None, ""]  # [catalogue stamp, options markup] of this process
+PRODUCT_OPTIONS_LIMIT = 2000  # beyond that the select's search finds them as you type
+
+
+def _product_options(selected: list[int]) -> SafeString:
+    """The "products bought" options: the active catalogue, built once per catalogue change (it
+    cost ~4 ms per page for 520 products), plus any selected product that is no longer active."""
+    from django.db.models import Count, Max
+
+    from tradecrm.catalog.models import Product
+
+    active = Product.objects.filter(active=True)
+    stamp = tuple(active.aggregate(n=Count("id"), t=Max("updated_at")).values())
+    if _PRODUCT_OPTIONS[0] != stamp:
+        rows = active.order_by("name_en").values_list("id", "sku", "name_en")[:PRODUCT_OPTIONS_LIMIT]
+        _PRODUCT_OPTIONS[:] = [stamp, options_html([(str(i), f"{sku} · {name}") for i, sku, name in rows])]
+    markup = _PRODUCT_OPTIONS[1]
+    missing = []
+    for pk in selected:
+        needle = f'<option value="{pk}">'
+        if needle in markup:
+            markup = markup.replace(needle, f'<option value="{pk}" selected>', 1)
+        else:
+            missing.append(pk)
+    if missing:
+        extra = Product.objects.filter(pk__in=missing).values_list("id", "sku", "name_en")
+        markup += "".join(f'<option value="{i}" selected>{esc(sku)} · {esc(name)}</option>' for i, sku, name in extra)
+    return mark_safe(markup)  # escaped by options_html and above
+
+
+def list_filters(request, segment=None) -> tuple[selectors.CompanyFilters, dict, dict]:
+    """The list's filters from the query string, on top of a segment's when one is open:
+    (filters, the clean values as the URL carries them, errors by filter)."""
+    raw = filtering.query_dict(request.GET)
+    if "q" in raw:
+        raw["q"] = (raw.get("q") or "").strip()[:200]
+    clean, errors = filtering.read_filters(raw, request.user, strict=False)
+    combined = filtering.with_segment(segment.filters if segment is not None else None, raw, clean)
+    return filtering.to_company_filters(combined), combined, errors
+
+
 @login_required
 def company_list(request):
     user = request.user
     lang = get_language() or "en"
-    # NUL characters are refused by PostgreSQL; nothing a person types contains them.
-    g = {k: v.replace("\x00", "") for k, v in request.GET.items()}
-    filters = selectors.CompanyFilters(
-        q=g.get("q", "").strip()[:200],
-        country=g.get("country", "")[:2],
-        owner=parse_id(g.get("owner")),
-        tag=parse_id(g.get("tag")),
-        source=g.get("source", "")[:16],
-        status=g.get("status", "")[:16],
-        business_type=g.get("business_type", "")[:24],
-        sort=g.get("sort") if g.get("sort") in selectors.COMPANY_SORTS else "-updated_at",
-    )
-    cursor = g.get("cursor") or None
+    segment = None
+    if request.GET.get("segment"):
+        from .segment_selectors import segment_get_for_user
+
+        segment = segment_get_for_user(user, request.GET["segment"])
+    filters, clean, filter_errors = list_filters(request, segment)
+    can_update_segment = False
+    if segment is not None:
+        from .segment_selectors import can_edit_segment
+
+        can_update_segment = can_edit_segment(user, segment)
+    cursor = request.GET.get("cursor") or None
     try:
         rows, next_cursor, prev_cursor = selectors.company_list(user, filters, cursor=cursor, limit=50)
     except BadCursor:
@@ -160,48 +205,41 @@ def company_list(request):
 
     rows_html = _company_rows_html(rows, lang, _user_tz(user))
 
-    params = {
-        k: v
-        for k, v in (
-            ("q", filters.q),
-            ("country", filters.country),
-            ("owner", filters.owner or ""),
-            ("tag", filters.tag or ""),
-            ("source", filters.source),
-            ("status", filters.status),
-            ("business_type", filters.business_type),
-        )
-        if v
-    }
-    if filters.sort != "-updated_at":
-        params["sort"] = filters.sort
+    params: dict = {"segment": segment.pk, "q": ""} if segment is not None else {}
+    params.update(clean)
     base = reverse("customers:company_list")
-    page_url = lambda c: f"{base}?{urlencode({**params, 'cursor': c})}"  # noqa: E731
+    page_url = lambda c: f"{base}?{urlencode({**params, 'cursor': c}, doseq=True)}"  # noqa: E731
     ctx = {
         "nav": "customers",
         "rows": rows,
         "rows_html": rows_html,
         "filters": filters,
-        "filtered": bool(params.keys() - {"sort"}),
+        "segment": segment,
+        "can_update_segment": can_update_segment,
+        "filter_errors": filter_errors,
+        "filtered": any(v for k, v in params.items() if k != "sort"),
         "next_url": page_url(next_cursor) if next_cursor else "",
         "prev_url": page_url(prev_cursor) if prev_cursor else "",
-        "first_url": f"{base}?{urlencode(params)}" if cursor else "",
+        "first_url": f"{base}?{urlencode(params, doseq=True)}" if cursor else "",
     }
     if request.htmx and not request.htmx.boosted:
         response = render(request, "customers/_company_results.html", ctx)
         # The address bar gets the tidy URL (no empty filters), so it can be shared or bookmarked.
         here = {**params, "cursor": cursor} if cursor else params
-        response["HX-Push-Url"] = f"{base}?{urlencode(here)}" if here else base
+        response["HX-Push-Url"] = f"{base}?{urlencode(here, doseq=True)}" if here else base
     else:
         tags = selectors.tags_for_user(user).order_by("name").values_list("id", "name")
+        tag_ids = [str(t) for t in filters.tags]
         ctx["opts"] = {
             "country": options_html(geo.country_choices(lang), filters.country, ("country-filter", lang)),
             "owner": options_html(_filter_owner_choices(user), str(filters.owner or "")),
-            "tag": options_html([(str(i), n) for i, n in tags], str(filters.tag or "")),
+            "tag": options_html([(str(i), n) for i, n in tags], tag_ids),
             "source": options_html(Source.choices, filters.source, ("source", lang)),
             "status": options_html(Status.choices, filters.status, ("status", lang)),
             "business_type": options_html(BusinessType.choices, filters.business_type, ("btype", lang)),
             "sort": options_html(_sort_choices(), filters.sort, ("sort", lang)),
+            "tier": options_html(_tier_choices(), filters.tier),
+            "product": _product_options(filters.products),
         }
         response = render(request, "customers/company_list.html", ctx)
     patch_vary_headers(response, ["HX-Request"])  # the same URL answers a page or a table

@@ -67,10 +67,11 @@ def _company_columns(user) -> list[Column]:
 
 
 def _company_parse(p: Params):
+    from tradecrm.customers.filtering import export_filters
     from tradecrm.customers.models import BusinessType, Source, Status
     from tradecrm.customers.selectors import CompanyFilters
 
-    return CompanyFilters(
+    base = CompanyFilters(
         q=p.text("q"),
         country=p.country(),
         owner=p.owner(),
@@ -79,6 +80,8 @@ def _company_parse(p: Params):
         status=p.choice("status", Status.choices),
         business_type=p.choice("business_type", BusinessType.choices),
     )
+    # the smart-list filters (tier, products bought, HS code, last contact) and `segment`
+    return export_filters(p, base)
 
 
 def _company_read(user, f, fields, size):
@@ -376,7 +379,8 @@ def build_entities() -> dict[str, Entity]:
     return {
         "companies": Entity(
             "companies", pgettext_lazy("export", "Customers"), Company,
-            ("q", "country", "owner", "tag", "source", "status", "business_type"),
+            ("q", "country", "owner", "tag", "source", "status", "business_type", "tier", "product", "hs",
+             "contact_after", "contact_before", "segment"),
             _company_parse, _company_read, _company_columns,
         ),
         "contacts": Entity(
