@@ -93,13 +93,9 @@ def company_name(f: str) -> str:
     return f"(SELECT cn.name FROM {COMPANY} cn WHERE cn.id = {f}.company_id)"
 
 
-def _rule_case(kind: str) -> tuple[str, list] | None:
-    """CASE c.status WHEN … THEN rule_id … END: the active rule of `kind` for each lifecycle
-    status, a status-specific rule winning over the kind's general one (status ''). Rules for a
-    tier are not applied yet: customers have no tier until grading exists. None: no rule."""
-    rules = list(
-        CadenceRule.objects.filter(kind=kind, active=True, tier="").values_list("id", "status").order_by("id")
-    )
+def _status_case(rules: list[tuple[int, str]]) -> tuple[str, list] | None:
+    """CASE c.status WHEN … THEN rule_id … END over (id, status) rules, a status-specific rule
+    winning over the general one (status ''). None: no rule applies to any status."""
     general = next((rid for rid, status in rules if status == ""), None)
     specific = {status: rid for rid, status in rules if status}
     if not specific and general is None:
@@ -113,6 +109,48 @@ def _rule_case(kind: str) -> tuple[str, list] | None:
     if len(params) == 0:
         return None
     return sql + " END", params
+
+
+def _rule_case(kind: str) -> tuple[str, list] | None:
+    """An SQL expression giving each customer (`c`) the active rule of `kind` that applies to it,
+    or NULL. A rule for the customer's grading tier wins over a rule for its lifecycle status only;
+    within a tier, a rule for the tier and the status wins over the tier's general rule; a customer
+    of a tier without a rule of this kind falls back to the status rules. The tier is read from
+    grading's CompanyGrade per customer (a primary-key lookup) only when tier rules exist, so
+    installations without them run the same statement as before. None: no rule at all."""
+    rules = list(
+        CadenceRule.objects.filter(kind=kind, active=True).values_list("id", "status", "tier").order_by("id")
+    )
+    by_status = _status_case([(rid, status) for rid, status, tier in rules if tier == ""])
+    tiers: dict[str, list[tuple[int, str]]] = {}
+    for rid, status, tier in rules:
+        if tier:
+            tiers.setdefault(tier, []).append((rid, status))
+    grades = _table_of("grading", "CompanyGrade") if tiers else None
+    if not tiers or grades is None:
+        return by_status
+    fallback_sql, fallback_params = by_status if by_status else ("NULL", [])
+    sql, params = f"CASE (SELECT g.tier FROM {grades} g WHERE g.company_id = c.id)", []
+    for tier, tier_rules in sorted(tiers.items()):
+        general = next((rid for rid, status in tier_rules if status == ""), None)
+        specific = [(status, rid) for rid, status in tier_rules if status]
+        otherwise, otherwise_params = (
+            ("%s", [general]) if general is not None else (fallback_sql, fallback_params)
+        )
+        if specific:
+            inner, inner_params = "CASE c.status", []
+            for status, rid in specific:
+                inner += " WHEN %s THEN %s"
+                inner_params += [status, rid]
+            inner += f" ELSE ({otherwise}) END"
+            inner_params += otherwise_params
+        else:
+            inner, inner_params = otherwise, list(otherwise_params)
+        sql += f" WHEN %s THEN ({inner})"
+        params += [tier, *inner_params]
+    sql += f" ELSE ({fallback_sql}) END"
+    params += fallback_params
+    return sql, params
 
 
 # Rows inserted in customer order: the (company, …) indexes they go into are then written in one
@@ -278,7 +316,7 @@ def produce_review(scan: Scan) -> dict:
         return {"created": 0, "skipped": "no active profile-review rule"}
     case_sql, case_params = case
     shortest = min(
-        (d for d in CadenceRule.objects.filter(kind=RuleKind.PROFILE_REVIEW, active=True, tier="")
+        (d for d in CadenceRule.objects.filter(kind=RuleKind.PROFILE_REVIEW, active=True)
          .values_list("days", flat=True) if d),
         default=None,
     )  # fmt: skip
@@ -332,11 +370,7 @@ def _date_shift(expr: str, days: str, sign: str = "+") -> str:
 
 
 def _longest_days(kind: str) -> int | None:
-    days = [
-        d
-        for d in CadenceRule.objects.filter(kind=kind, active=True, tier="").values_list("days", flat=True)
-        if d
-    ]
+    days = [d for d in CadenceRule.objects.filter(kind=kind, active=True).values_list("days", flat=True) if d]
     return max(days) if days else None
 
 

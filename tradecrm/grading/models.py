@@ -53,8 +53,9 @@ class GradingRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=8, choices=RunStatus.choices, default=RunStatus.RUNNING)
     trigger = models.CharField(max_length=16, default="schedule")  # schedule / manual / cli / api
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     config = models.JSONField(default=dict, blank=True)  # the configuration the run used
     phases = models.JSONField(default=dict, blank=True)
     counts = models.JSONField(default=dict, blank=True)
@@ -62,6 +63,9 @@ class GradingRun(models.Model):
 
     class Meta:
         ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"grading run {self.pk} ({self.status})"
 
 
 class Lifecycle(models.TextChoices):
@@ -89,8 +93,9 @@ class CompanyGrade(models.Model):
     """The current grade of one customer. `tier` is the effective tier (the override while it
     holds, else the computed one capped by veto rules)."""
 
-    company = models.OneToOneField("customers.Company", primary_key=True, on_delete=models.CASCADE,
-                                   related_name="grade")
+    company = models.OneToOneField(
+        "customers.Company", primary_key=True, on_delete=models.CASCADE, related_name="grade"
+    )
     tier = models.CharField(_("tier"), max_length=16, blank=True, db_index=True)
     computed_tier = models.CharField(max_length=16, blank=True)
     score = models.FloatField(_("score"), default=0)
@@ -98,8 +103,9 @@ class CompanyGrade(models.Model):
     override_tier = models.CharField(_("manual tier"), max_length=16, blank=True)
     override_reason = models.CharField(_("reason"), max_length=255, blank=True)
     override_until = models.DateField(_("until"), null=True, blank=True)
-    override_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
+    override_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # raw dimension values (the breakdown is these against the run's configuration)
     orders_count = models.PositiveIntegerField(default=0)  # orders in the frequency window
     orders_total = models.PositiveIntegerField(default=0)  # all confirmed orders
@@ -108,6 +114,10 @@ class CompanyGrade(models.Model):
     repeat_rate = models.FloatField(null=True, blank=True)
     on_time_rate = models.FloatField(null=True, blank=True)  # share of receivables paid by due date
     overdue_amount_base = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    overdue_days = models.IntegerField(null=True, blank=True)  # days the oldest unpaid receivable is late
+    amount_total_base = models.DecimalField(
+        max_digits=18, decimal_places=2, default=0
+    )  # all orders, base ccy
     satisfaction = models.FloatField(null=True, blank=True)
     engagement = models.FloatField(default=0)
     potential = models.FloatField(default=0)
@@ -115,17 +125,28 @@ class CompanyGrade(models.Model):
     first_order_on = models.DateField(null=True, blank=True)
     last_order_on = models.DateField(null=True, blank=True)
     typical_interval_days = models.FloatField(null=True, blank=True)
-    rfm_segment = models.CharField(_("RFM segment"), max_length=24, blank=True, choices=RfmSegment.choices,
-                                   db_index=True)
-    lifecycle = models.CharField(_("lifecycle stage"), max_length=12, blank=True, choices=Lifecycle.choices,
-                                 db_index=True)
+    rfm_segment = models.CharField(
+        _("RFM segment"), max_length=24, blank=True, choices=RfmSegment.choices, db_index=True
+    )
+    lifecycle = models.CharField(
+        _("lifecycle stage"), max_length=12, blank=True, choices=Lifecycle.choices, db_index=True
+    )
     churn_risk = models.FloatField(_("churn risk"), null=True, blank=True)  # 0..1
     computed_at = models.DateTimeField(null=True, blank=True)
-    run = models.ForeignKey(GradingRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # hash of everything the run computed for this row: the next run rewrites only rows whose hash moved
+    fingerprint = models.BigIntegerField(default=0)
+    # the run that last changed the row; not indexed: every run rewrites it in each changed row, and
+    # an index entry moved per row cost the nightly write (nothing looks grades up by run)
+    run = models.ForeignKey(
+        GradingRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
 
     class Meta:
         verbose_name = _("customer grade")
         verbose_name_plural = _("customer grades")
+
+    def __str__(self) -> str:
+        return f"{self.company_id}: {self.tier} ({self.score})"
 
 
 class GradeChange(models.Model):
@@ -139,8 +160,9 @@ class GradeChange(models.Model):
     reason = models.CharField(max_length=16, default="run")  # run / override / override_end
     note = models.CharField(max_length=255, blank=True)
     run = models.ForeignKey(GradingRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     changed_at = models.DateTimeField()
 
     class Meta:
@@ -149,3 +171,56 @@ class GradeChange(models.Model):
             models.Index(fields=["company", "changed_at"], name="gradechange_company_idx"),
             models.Index(fields=["changed_at"], name="gradechange_at_idx"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.company_id}: {self.from_tier} → {self.to_tier}"
+
+
+class GradingConfig(models.Model):
+    """The single row holding the scoring configuration (dimensions with weight and thresholds,
+    the window, lifecycle ratios), validated by `grading.config.validate_config` before it is
+    saved. `version` guards concurrent edits and is copied into every run's `config`."""
+
+    data = models.JSONField(default=dict)
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(null=True, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("grading configuration")
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="grading_config_single_row")]
+
+    def __str__(self) -> str:
+        return f"grading configuration v{self.version}"
+
+
+class VetoKind(models.TextChoices):
+    COUNTRY = "country", _("Country on the high-risk list")
+    OVERDUE_AMOUNT = "overdue_amount", _("Overdue payments above an amount (base currency)")
+    OVERDUE_DAYS = "overdue_days", _("A payment overdue for more than N days")
+    CREDIT_RATING = "credit_rating", _("Credit rating")
+
+
+class VetoRule(TimeStamped):
+    """A rule that caps the tier a customer can reach, whatever its score: `cap_tier` is the best
+    tier such a customer may hold. `countries` / `ratings` are lists of codes; `threshold` the
+    amount or the number of days."""
+
+    name = models.CharField(_("name"), max_length=64)
+    kind = models.CharField(_("kind"), max_length=16, choices=VetoKind.choices)
+    countries = models.JSONField(_("countries"), default=list, blank=True)
+    ratings = models.JSONField(_("credit ratings"), default=list, blank=True)
+    threshold = models.DecimalField(_("threshold"), max_digits=18, decimal_places=2, null=True, blank=True)
+    cap_tier = models.CharField(_("cap at tier"), max_length=16)
+    active = models.BooleanField(_("active"), default=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("veto rule")
+        verbose_name_plural = _("veto rules")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
