@@ -7,6 +7,7 @@ storage follows their `sourceMappingURL` comments during collectstatic.
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -31,7 +32,18 @@ FILES = [
     ("@tabler/core/dist/css/tabler-vendors.min.css.map", "tabler/tabler-vendors.min.css.map"),
     # drag and drop on the pipeline board (loaded by that page only)
     ("sortablejs/Sortable.min.js", "sortablejs/Sortable.min.js"),
+    # charts of the dashboard and the reports (Apache-2.0)
+    ("echarts/dist/echarts.min.js", "echarts/echarts.min.js"),
+    ("echarts/LICENSE", "echarts/LICENSE"),
+    ("world-atlas/LICENSE", "world/LICENSE"),
 ]
+
+# The world map of the "sales by country" chart: Natural Earth 1:110m countries (world-atlas,
+# ISC; the data is public domain) shipped as TopoJSON, converted here into the GeoJSON that
+# `echarts.registerMap` takes, each country named by its ISO 3166-1 alpha-2 code (the code the
+# database keeps) so chart data matches without a name table in the browser.
+WORLD_TOPOJSON = "world-atlas/countries-110m.json"
+WORLD_GEOJSON = "world/countries.geo.json"
 
 # Tabler icons inlined into pages by tradecrm.core.icons (only the ones the UI uses)
 ICONS = """
@@ -42,8 +54,54 @@ ICONS = """
 FILES += [(f"@tabler/icons/icons/outline/{n}.svg", f"icons/{n}.svg") for n in ICONS]
 
 
+def topojson_to_geojson(topo: dict, obj: str = "countries") -> dict:
+    """Decode a quantized TopoJSON object into a GeoJSON FeatureCollection (polygons only)."""
+    (sx, sy), (tx, ty) = topo["transform"]["scale"], topo["transform"]["translate"]
+    arcs = []
+    for arc in topo["arcs"]:
+        x = y = 0
+        points = []
+        for dx, dy in arc:
+            x += dx
+            y += dy
+            points.append([round(x * sx + tx, 3), round(y * sy + ty, 3)])
+        arcs.append(points)
+
+    def ring(indexes: list[int]) -> list:
+        out: list = []
+        for i in indexes:
+            points = arcs[i] if i >= 0 else arcs[~i][::-1]
+            out.extend(points if not out else points[1:])
+        return out
+
+    features = []
+    for g in topo["objects"][obj]["geometries"]:
+        if g.get("type") == "Polygon":
+            geometry = {"type": "Polygon", "coordinates": [ring(r) for r in g["arcs"]]}
+        elif g.get("type") == "MultiPolygon":
+            geometry = {"type": "MultiPolygon", "coordinates": [[ring(r) for r in p] for p in g["arcs"]]}
+        else:
+            continue
+        features.append({"type": "Feature", "id": g.get("id"), "properties": dict(g.get("properties") or {}),
+                         "geometry": geometry})  # fmt: skip
+    return {"type": "FeatureCollection", "features": features}
+
+
+def world_map() -> dict:
+    """The world map with each country's `name` its ISO alpha-2 code (`title`: the English name).
+    Countries without an ISO number in the data (e.g. Kosovo, Northern Cyprus) keep their name."""
+    import pycountry
+
+    geo = topojson_to_geojson(json.loads((NODE / WORLD_TOPOJSON).read_text(encoding="utf-8")))
+    for f in geo["features"]:
+        title = f["properties"].get("name", "")
+        country = pycountry.countries.get(numeric=str(f.get("id") or "")) if f.get("id") else None
+        f["properties"] = {"name": country.alpha_2 if country else title, "title": title}
+    return geo
+
+
 def main() -> int:
-    missing = [src for src, _ in FILES if not (NODE / src).is_file()]
+    missing = [src for src, _ in [*FILES, (WORLD_TOPOJSON, "")] if not (NODE / src).is_file()]
     if missing:
         print(
             "copy_vendor: missing in node_modules (run `npm ci` first): " + ", ".join(missing),
@@ -56,7 +114,10 @@ def main() -> int:
         target = DEST / dst
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(NODE / src, target)
-    print(f"copy_vendor: {len(FILES)} files into {DEST.relative_to(ROOT)}/")
+    target = DEST / WORLD_GEOJSON
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(world_map(), separators=(",", ":")), encoding="utf-8")
+    print(f"copy_vendor: {len(FILES) + 1} files into {DEST.relative_to(ROOT)}/")
     return 0
 
 
