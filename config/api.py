@@ -12,12 +12,13 @@ from ninja.errors import HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from tradecrm.accounts.auth import api_auth
+from tradecrm.analysis import api as analysis_api
+from tradecrm.audit import api as audit_api
 from tradecrm.catalog import api as catalog_api
 from tradecrm.core import api as core_api
 from tradecrm.core import fx_api
 from tradecrm.core.errors import ConcurrentEditError
 from tradecrm.core.paging import BadCursor
-from tradecrm.analysis import api as analysis_api
 from tradecrm.customers import api as customers_api
 from tradecrm.customers import segment_api
 from tradecrm.customs import api as customs_api
@@ -95,6 +96,7 @@ api.add_router("/grading", grading_api.grading)
 api.add_router("/analysis", analysis_api.analysis)
 api.add_router("/segments", segment_api.segments)
 api.add_router("/markets", segment_api.markets)
+api.add_router("/audit-events", audit_api.audit_events)
 
 # Last, so that it only catches what no router above matched.
 fallback = Router()

@@ -59,11 +59,13 @@ INSTALLED_APPS = [
     "tradecrm.reports",
     "tradecrm.grading",
     "tradecrm.analysis",
+    "tradecrm.backups",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "tradecrm.accounts.middleware.AuditContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

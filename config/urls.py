@@ -25,4 +25,5 @@ urlpatterns = [
     path("", include("tradecrm.grading.urls")),
     path("", include("tradecrm.analysis.urls")),
     path("", include("tradecrm.customers.segment_urls")),
+    path("", include("tradecrm.audit.urls")),
 ]

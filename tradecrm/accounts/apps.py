@@ -6,3 +6,6 @@ class AccountsConfig(AppConfig):
     name = "tradecrm.accounts"
     label = "accounts"
     verbose_name = _("Accounts")
+
+    def ready(self):
+        from . import signals  # noqa: F401  (sign-in events in the audit trail)

@@ -6,3 +6,8 @@ class AuditConfig(AppConfig):
     name = "tradecrm.audit"
     label = "audit"
     verbose_name = _("Audit trail")
+
+    def ready(self):
+        from .context import install_task_hooks
+
+        install_task_hooks()
