@@ -13,6 +13,21 @@ os.environ.setdefault("TRADECRM_TESTING", "1")
 import pytest  # noqa: E402
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_data_dir(tmp_path_factory):
+    """Each test process gets its own data dir (uploads, import files, backups): import job 1 of
+    one xdist worker must not read the upload of job 1 of another, nor of a concurrent run."""
+    from django.conf import settings as django_settings
+
+    data_dir = tmp_path_factory.mktemp("data")
+    django_settings.DATA_DIR = data_dir
+    default = django_settings.STORAGES["default"]
+    django_settings.STORAGES = {
+        **django_settings.STORAGES,
+        "default": {**default, "OPTIONS": {**default.get("OPTIONS", {}), "location": data_dir / "media"}},
+    }
+
+
 @pytest.fixture(autouse=True)
 def _fast_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

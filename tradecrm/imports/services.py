@@ -366,7 +366,15 @@ def import_job_run(job_id: int, *, progress=None, use_process: bool | None = Non
                    stop_after: int | None = None) -> ImportJob | None:  # fmt: skip
     """The run itself (the worker's task, the CLI in the foreground): resumes after the last
     committed chunk. On an error the job is marked failed with the reason, and can be started
-    again: it then goes on where it stopped."""
+    again: it then goes on where it stopped. Its audit events are attributed to the import
+    (keeping the IP of whoever runs it)."""
+    from tradecrm.audit.context import Source, audit_context, current
+
+    with audit_context(source=Source.IMPORT, ip=current().ip):
+        return _import_job_run(job_id, progress=progress, use_process=use_process, stop_after=stop_after)
+
+
+def _import_job_run(job_id: int, *, progress, use_process, stop_after) -> ImportJob | None:
     from django.utils import translation
 
     from .readers import FileRejected

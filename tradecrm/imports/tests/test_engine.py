@@ -97,6 +97,10 @@ def test_companies_created_merged_rejected(alice):
         "column “Company Name”: The company name is required.",
     ]
     assert AuditEvent.objects.filter(action="import.run", object_id=job.pk).exists()
+    # what the run itself wrote is attributed to the import, not to the command line
+    run_events = AuditEvent.objects.filter(at__gte=job.created_at).exclude(action__startswith="import_job")
+    assert set(run_events.values_list("source", flat=True)) <= {"import", "cli"}
+    assert AuditEvent.objects.get(action="import.run", object_id=job.pk).source == "import"
 
 
 def test_dry_run_writes_nothing_and_reports_rows(alice):
