@@ -33,6 +33,7 @@ from tradecrm.imports import api as imports_api
 from tradecrm.interactions import api as interactions_api
 from tradecrm.interactions import whatsapp_api
 from tradecrm.orders import api as orders_api
+from tradecrm.pool import api as pool_api
 from tradecrm.reports import api as reports_api
 from tradecrm.sales import api as sales_api
 
@@ -97,6 +98,7 @@ api.add_router("/analysis", analysis_api.analysis)
 api.add_router("/segments", segment_api.segments)
 api.add_router("/markets", segment_api.markets)
 api.add_router("/audit-events", audit_api.audit_events)
+api.add_router("/pools", pool_api.pools)
 
 # Last, so that it only catches what no router above matched.
 fallback = Router()

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "tradecrm.reports",
     "tradecrm.grading",
     "tradecrm.analysis",
+    "tradecrm.pool",
     "tradecrm.backups",
 ]
 

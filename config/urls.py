@@ -26,4 +26,5 @@ urlpatterns = [
     path("", include("tradecrm.analysis.urls")),
     path("", include("tradecrm.customers.segment_urls")),
     path("", include("tradecrm.audit.urls")),
+    path("", include("tradecrm.pool.urls")),
 ]

@@ -58,6 +58,7 @@ class Candidate(Schema):
     owner: str | None
     team: str | None
     pool: Literal["owned", "public"]
+    pool_name: str | None = Field(None, description="The public pool it is in, when nobody owns it.")
     visible: bool = Field(description="Whether you may open the record.")
     company_id: int | None = None
     company: str | None = None
@@ -118,6 +119,7 @@ def _candidate(c: dict) -> dict:
         "owner",
         "team",
         "pool",
+        "pool_name",
         "visible",
         "company_id",
         "company",

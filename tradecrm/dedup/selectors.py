@@ -227,7 +227,17 @@ def check_company(user, values: dict, *, exclude_id: int | None = None, limit: i
             }
         )
     out.sort(key=lambda c: (-c["score"], c["id"]))
-    return out[:limit]
+    return _with_pool_names(out[:limit], "id")
+
+
+def _with_pool_names(found: list[dict], company_key: str) -> list[dict]:
+    """The name of the pool each unowned candidate is in ("in pool X" at duplicate-check time)."""
+    from tradecrm.pool.selectors import pool_names
+
+    names = pool_names([c[company_key] for c in found if c["pool"] == "public"])
+    for c in found:
+        c["pool_name"] = names.get(c[company_key])
+    return found
 
 
 CONTACT_FIELDS = (
@@ -299,7 +309,7 @@ def check_contact(user, values: dict, *, exclude_id: int | None = None, limit: i
             }
         )
     out.sort(key=lambda c: (-c["score"], c["id"]))
-    return out[:limit]
+    return _with_pool_names(out[:limit], "company_id")
 
 
 def likely_duplicates(candidates: list[dict]) -> list[dict]:
