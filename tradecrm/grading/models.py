@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from tradecrm.core.models import TimeStamped
 
@@ -71,7 +72,7 @@ class GradingRun(models.Model):
 class Lifecycle(models.TextChoices):
     ACQUISITION = "acquisition", _("Acquisition")
     NURTURE = "nurture", _("Nurture")
-    ACTIVE = "active", _("Active")
+    ACTIVE = "active", pgettext_lazy("lifecycle stage", "Active")
     AT_RISK = "at_risk", _("At risk")
     DORMANT = "dormant", _("Dormant")
     LOST = "lost", _("Lost")
