@@ -6,6 +6,11 @@ selector alone.
     .venv/bin/python bench/dashboard.py --database sqlite [--save]
     .venv/bin/python bench/dashboard.py --database postgres [--save]
     .venv/bin/python bench/dashboard.py --sqlite-path var/bench/other.sqlite3 --label 1m-1mlines
+    .venv/bin/python bench/dashboard.py --database sqlite --no-refresh --personas manager,sales \
+        --from 2026-01-15 --to 2026-11-10 --requests 5 --label sqlite-1m-midmonth --save
+
+A period that starts or ends mid-month reads those days live (the rollups are monthly): the
+--from/--to run measures that path (results dashboard-*-midmonth.json).
 
 The dashboard reads monthly rollups (tradecrm/reports/rollups.py) for the whole months of the
 period and the live tables for the rest; the script first rebuilds them in full and once more

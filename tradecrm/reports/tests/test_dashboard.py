@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.db.models import F
 from django.test import Client
 from django.utils import timezone
 
@@ -468,3 +469,35 @@ def test_refresh_task_builds_everything_the_first_time(world):
     assert result["full"] is True and rollups.state() is not None
     assert SalesRollup.objects.filter(month=dt.date(2026, 2, 1)).count() == 3  # alice's, bob's, dave's
     assert rollups_refresh.call_local()["full"] is False
+
+
+def test_followed_customers_are_one_parameter_and_match_live(rolled, carol):
+    """The followed-only customers go to the live reads as one parameter (a JSON list on SQLite):
+    the same figures as the live tables (the mid-month period: test_rollups_match_live_figures…)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    CompanyFollower.objects.create(company=rolled["cd"], user=carol)  # outside her team
+    created = dt.datetime(2026, 2, 28, 23, 30, tzinfo=dt.UTC)  # February in UTC, March in Shanghai
+    Company.objects.filter(pk=rolled["cd"].pk).update(created_at=created, source="cold")
+    ctx = rd.context_for(carol, _f(carol))
+    assert ctx.followed_only == [rolled["cd"].pk]
+    assert [kind for kind, _q in ctx.live_parts("company__", "document_date")] == ["followed"]
+    with CaptureQueriesContext(connection) as queries:
+        rows = rd.report_data(carol, "sales_country", _f(carol)).rows
+    assert any(r["code"] == "FR" for r in rows)
+    assert any("json_each" in q["sql"] for q in queries.captured_queries)
+    feb = {"from": "2026-02-01", "to": "2026-02-28"}
+    assert {r["source"]: r["customers"] for r in _rows(carol, "new_customers", **feb)}["Cold outreach"] == 1
+    _same_as_live([carol], **feb)
+    CompanyFollower.objects.filter(user=carol).delete()
+    assert "Cold outreach" not in {r["source"] for r in _rows(carol, "new_customers", **feb)}
+
+
+def test_id_in_lookup_with_no_ids_and_many_ids(rolled):
+    assert not Company.objects.filter(rd.IdIn(F("id"), [])).exists()
+    many = [rolled["ca"].pk, rolled["cb"].pk, *range(10**9, 10**9 + 40_000)]  # over SQLite's parameter cap
+    assert set(Company.objects.filter(rd.IdIn(F("id"), many)).values_list("pk", flat=True)) == {
+        rolled["ca"].pk,
+        rolled["cb"].pk,
+    }
