@@ -7,18 +7,22 @@ Decisions (documented for users in the pool pages):
   longer act on it; the new owner plans their own), and the owner is told by a notification.
 - Assignment by a manager ignores the daily claim limit and the cooldown (it is the manager's
   decision) but not the maximum number of customers per rep.
-- The recall job moves each customer in its own short transaction (a savepoint inside a chunk
-  transaction of CHUNK customers): a crash leaves every customer either fully moved (owner cleared,
-  entry, move, audit event, follow-ups cancelled) or untouched, and the next run picks up the rest.
+- The recall job moves customers set-based, CHUNK customers per transaction: per chunk one UPDATE
+  of the owners (only where the owner is still the one the scan saw), bulk INSERTs of the pool
+  entries, moves, audit events and notifications, one UPDATE cancelling the previous owners' open
+  follow-ups. A failure rolls the whole chunk back: every customer is either fully moved (owner
+  cleared, entry, move, audit event, follow-ups cancelled, owner told) or untouched, and the next
+  run picks up the rest.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import time
+from collections import defaultdict
 
-from django.db import transaction
-from django.db.models import F
+from django.db import router, transaction
+from django.db.models import F, OuterRef, Q, Subquery
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -26,6 +30,8 @@ from django.utils.translation import gettext as _
 
 from tradecrm.accounts.access import visible_team_ids
 from tradecrm.accounts.models import Role, User
+from tradecrm.audit import chain
+from tradecrm.audit.models import AuditEvent
 from tradecrm.audit.services import audit_record
 from tradecrm.core.errors import Errors, ValidationError
 from tradecrm.customers.models import Company
@@ -38,7 +44,7 @@ from .models import CompanyLock, MoveKind, OwnerSince, Pool, PoolEntry, PoolMove
 from .rules import clean_countries, clean_rules, effective_rules
 from .selectors import pools_for_user
 
-CHUNK = 200
+CHUNK = 2000  # customers moved per transaction by the recall job
 
 
 def _display(user) -> str:
@@ -384,14 +390,94 @@ def _close_stale_runs(now: dt.datetime) -> None:
     )
 
 
+def _cancel_followups_bulk(pairs: list[tuple[int, int]], now: dt.datetime) -> dict[int, int]:
+    """Cancel the open follow-ups each (customer, previous owner) pair's owner had on the customer
+    (two queries for the lot) and re-derive the customers' next follow-up. {customer id: cancelled}."""
+    by_owner: dict[int, list[int]] = defaultdict(list)
+    for company_id, owner_id in pairs:
+        if owner_id:
+            by_owner[owner_id].append(company_id)
+    if not by_owner:
+        return {}
+    q = Q(pk__in=[])
+    for owner_id, company_ids in by_owner.items():
+        q |= Q(assignee_id=owner_id, company_id__in=company_ids)
+    open_ = FollowUp.objects.filter(q, status=FollowUpStatus.OPEN)
+    counts: dict[int, int] = defaultdict(int)
+    for company_id in open_.values_list("company_id", flat=True):
+        counts[company_id] += 1
+    if not counts:
+        return {}
+    open_.update(status=FollowUpStatus.CANCELLED, updated_at=now, version=F("version") + 1)
+    earliest = (
+        FollowUp.objects.filter(company_id=OuterRef("pk"), status=FollowUpStatus.OPEN)
+        .order_by("due_at")
+        .values("due_at")[:1]
+    )
+    Company.objects.filter(pk__in=list(counts)).update(next_followup_at=Subquery(earliest))
+    return dict(counts)
+
+
+def _recall_many(items: list[tuple[int, int, str, Pool, str, dict]], *, run: RecallRun | None,
+                 now: dt.datetime) -> int:  # fmt: skip
+    """Move customers back to pools, set-based, inside the caller's transaction. `items`: (customer
+    id, owner the scan saw, customer name, pool, reason, params). A customer whose owner changed
+    since the scan is left alone. Returns how many moved."""
+    wanted = {
+        cid: (owner_id, name, pool, reason, params) for cid, owner_id, name, pool, reason, params in items
+    }
+    current = {
+        cid: (owner_id, country)
+        for cid, owner_id, country in Company.objects.select_for_update()
+        .filter(pk__in=list(wanted))
+        .order_by("pk")
+        .values_list("id", "owner_id", "country")
+    }
+    ids = sorted(cid for cid, w in wanted.items() if w[0] and cid in current and current[cid][0] == w[0])
+    if not ids:
+        return 0
+    Company.objects.filter(pk__in=ids).update(owner=None, version=F("version") + 1, updated_at=now)
+    PoolEntry.objects.filter(company_id__in=ids).delete()
+    PoolEntry.objects.bulk_create(
+        PoolEntry(company_id=cid, pool=wanted[cid][2], since=now, previous_owner_id=wanted[cid][0],
+                  kind=MoveKind.RECALL, reason=wanted[cid][3][:255], country=current[cid][1] or "")
+        for cid in ids
+    )  # fmt: skip
+    OwnerSince.objects.filter(company_id__in=ids).delete()
+    cancelled = _cancel_followups_bulk([(cid, wanted[cid][0]) for cid in ids], now)
+    moves = PoolMove.objects.bulk_create(
+        PoolMove(company_id=cid, pool=wanted[cid][2], kind=MoveKind.RECALL, from_owner_id=wanted[cid][0],
+                 reason=wanted[cid][3][:255], params=wanted[cid][4], actor=None, run=run, at=now)
+        for cid in ids
+    )  # fmt: skip
+    # source and IP come from the audit context (field defaults); sealed into the chain after commit
+    AuditEvent.objects.bulk_create(
+        AuditEvent(actor=None, action=f"pool.{MoveKind.RECALL}", object_type="customers.company", object_id=cid,
+                   changes={"owner": [wanted[cid][0], None], "pool": [None, wanted[cid][2].name],
+                            "reason": wanted[cid][3], "followups_cancelled": cancelled.get(cid, 0)})
+        for cid in ids
+    )  # fmt: skip
+    chain.seal_after_commit(router.db_for_write(AuditEvent))
+    Notification.objects.bulk_create(
+        Notification(
+            user_id=wanted[m.company_id][0], kind=texts.RECALLED, company_id=m.company_id,
+            url=_company_url(m.company_id)[:255], key=f"pool_recalled:{m.company_id}:{m.pk}"[:128],
+            params={"company": wanted[m.company_id][1], "company_id": m.company_id,
+                    "pool": wanted[m.company_id][2].name, **wanted[m.company_id][4]},
+            created_at=now,
+        )
+        for m in moves
+    )  # fmt: skip
+    return len(ids)
+
+
 def _recall_chunk(rows: list[tuple[dict, object, str, dict]], run: RecallRun, now: dt.datetime) -> int:
-    moved = 0
+    """One chunk, one transaction: all of it moves or none of it does."""
     with transaction.atomic():
-        for row, pool, reason, params in rows:
-            if pool_recall(company_id=row["id"], owner_id=row["owner_id"], pool=pool, reason=reason,
-                           params=params, run=run, now=now, company_name=row["name"]):  # fmt: skip
-                moved += 1
-    return moved
+        return _recall_many(
+            [(row["id"], row["owner_id"], row["name"], pool, reason, params) for row, pool, reason, params in rows],
+            run=run, now=now,
+        )  # fmt: skip
 
 
 @transaction.atomic
@@ -406,19 +492,11 @@ def pool_recall(
     now: dt.datetime | None = None,
     company_name: str = "",
 ) -> bool:
-    """Move one customer back to a pool (the recall job's step). False when its owner changed
-    meanwhile (nothing is done)."""
+    """Move one customer back to a pool (the recall job's step, for one). False when its owner
+    changed meanwhile (nothing is done)."""
     now = now or timezone.now()
-    move = _into_pool(company_id=company_id, owner_id=owner_id, pool=pool, kind=MoveKind.RECALL, reason=reason,
-                      params=params, actor=None, now=now, run=run)  # fmt: skip
-    if move is None:
-        return False
-    Notification.objects.create(
-        user_id=owner_id, kind=texts.RECALLED, company_id=company_id, url=_company_url(company_id)[:255],
-        params={"company": company_name, "company_id": company_id, "pool": pool.name, **params},
-        key=f"pool_recalled:{company_id}:{move.pk}"[:128], created_at=now,
-    )  # fmt: skip
-    return True
+    items = [(company_id, owner_id, company_name, pool, reason, params)]
+    return _recall_many(items, run=run, now=now) == 1
 
 
 def pool_recall_run(

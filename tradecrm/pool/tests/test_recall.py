@@ -172,16 +172,17 @@ def test_crash_mid_run_leaves_no_half_moved_customer(alice, east_pool, co, monke
     for c in companies:
         FollowUp.objects.create(company=c, assignee=alice, title="call", due_at=ago(-1))
     monkeypatch.setattr(services, "CHUNK", chunk)
-    real = services._cancel_followups
+    real = services._cancel_followups_bulk  # called once per chunk
     calls = {"n": 0}
+    fail_on = 3 if chunk == 1 else 1
 
     def failing(*args, **kwargs):
         calls["n"] += 1
-        if calls["n"] == 3:
+        if calls["n"] == fail_on:
             raise RuntimeError("disk full")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(services, "_cancel_followups", failing)
+    monkeypatch.setattr(services, "_cancel_followups_bulk", failing)
     with pytest.raises(RuntimeError):
         services.pool_recall_run(now=NOW)
 
@@ -203,10 +204,93 @@ def test_crash_mid_run_leaves_no_half_moved_customer(alice, east_pool, co, monke
             assert facts == (False, False, False, False)
     assert moved == (2 if chunk == 1 else 0)
 
-    monkeypatch.setattr(services, "_cancel_followups", real)
+    monkeypatch.setattr(services, "_cancel_followups_bulk", real)
     again = services.pool_recall_run(now=NOW)
     assert again.recalled == 5 - moved
     assert Company.objects.filter(owner__isnull=True).count() == 5
+
+
+def test_a_chunk_failure_leaves_all_of_that_chunk_untouched(alice, east_pool, co, monkeypatch):
+    """Chunks of 2: the first commits; the second fails at its last write (the notifications), so
+    its owner update, entries, moves, audit events and follow-up cancellations all roll back."""
+    from tradecrm.audit.models import AuditEvent
+
+    companies = [co(alice) for _ in range(5)]
+    for c in companies:
+        FollowUp.objects.create(company=c, assignee=alice, title="call", due_at=ago(-1))
+        OwnerSince.objects.create(company=c, owner=alice, since=ago(200))
+    Company.objects.filter(pk__in=[c.pk for c in companies]).update(next_followup_at=ago(-1))
+    versions = {c.pk: c.version for c in companies}
+    monkeypatch.setattr(services, "CHUNK", 2)
+    real = Notification.objects.bulk_create
+    calls = {"n": 0}
+
+    def failing(objs, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("disk full")
+        return real(objs, *args, **kwargs)
+
+    monkeypatch.setattr(Notification.objects, "bulk_create", failing)
+    with pytest.raises(RuntimeError):
+        services.pool_recall_run(now=NOW)
+
+    first, untouched = companies[:2], companies[2:]
+    for c in first:
+        fresh = Company.objects.get(pk=c.pk)
+        assert (fresh.owner_id, fresh.version, fresh.next_followup_at) == (None, versions[c.pk] + 1, None)
+        assert PoolEntry.objects.get(company=c).previous_owner_id == alice.id
+        assert PoolMove.objects.filter(company=c, kind="recall").count() == 1
+        event = AuditEvent.objects.get(action="pool.recall", object_id=c.pk)
+        assert event.changes["owner"] == [alice.id, None] and event.changes["followups_cancelled"] == 1
+        assert FollowUp.objects.get(company=c).status == FollowUpStatus.CANCELLED
+        assert Notification.objects.filter(company=c, kind="pool_recalled").count() == 1
+        assert not OwnerSince.objects.filter(company=c).exists()
+    for c in untouched:
+        fresh = Company.objects.get(pk=c.pk)
+        assert (fresh.owner_id, fresh.version, fresh.updated_at) == (alice.id, versions[c.pk], c.updated_at)
+        assert fresh.next_followup_at == ago(-1)
+        assert not PoolEntry.objects.filter(company=c).exists()
+        assert not PoolMove.objects.filter(company=c).exists()
+        assert not AuditEvent.objects.filter(object_type="customers.company", object_id=c.pk).exists()
+        assert FollowUp.objects.get(company=c).status == FollowUpStatus.OPEN
+        assert not Notification.objects.filter(company=c).exists()
+        assert OwnerSince.objects.filter(company=c, owner=alice).exists()
+    run = RecallRun.objects.get()
+    assert (run.status, run.recalled) == ("failed", 2)
+
+    monkeypatch.setattr(Notification.objects, "bulk_create", real)
+    again = services.pool_recall_run(now=NOW)
+    assert (again.status, again.due, again.recalled) == ("done", 3, 3)
+    assert set(PoolEntry.objects.values_list("company_id", flat=True)) == {c.pk for c in companies}
+    assert PoolMove.objects.count() == 5
+    assert Notification.objects.filter(kind="pool_recalled").count() == 5
+    # the bulk-written events carry the source context and seal into a valid chain
+    from tradecrm.audit import chain
+
+    assert set(AuditEvent.objects.values_list("source", flat=True)) == {"cli"}
+    assert chain.seal() == 5 and chain.verify().ok
+
+
+def test_owner_changed_since_the_scan_is_skipped_in_a_chunk(alice, bob, east_pool, co, monkeypatch):
+    """Set-based moves still check each customer's owner: one reassigned between the scan and its
+    chunk stays with its new owner; the rest of the chunk moves."""
+    a, b, c = co(alice), co(alice), co(alice)
+    real = services._recall_many
+
+    def reassign_first(items, **kwargs):
+        Company.objects.filter(pk=b.pk).update(owner=bob)
+        return real(items, **kwargs)
+
+    monkeypatch.setattr(services, "_recall_many", reassign_first)
+    run = services.pool_recall_run(now=NOW)
+
+    assert (run.due, run.recalled) == (3, 2)
+    assert recalled_ids() == {a.id, c.id}
+    assert Company.objects.get(pk=b.pk).owner_id == bob.id
+    assert not PoolMove.objects.filter(company=b).exists()
+    told = Notification.objects.filter(kind="pool_recalled").values_list("company_id", flat=True)
+    assert set(told) == {a.id, c.id}
 
 
 def test_killed_run_is_marked_interrupted_by_the_next(alice, east_pool):
