@@ -123,6 +123,12 @@ def test_hs_prefix_matches_own_codes_order_lines_and_customs_records(alice):
     assert _names(alice, hs="847130") == ["Own Codes", "Recorded"]
     assert _names(alice, hs="6109") == ["Own Codes"]
     assert _names(alice, hs="9403") == ["Ordered"]
+    cancelled = _co(alice, "Cancelled Order")
+    _line(_order(cancelled, status="cancelled"), hs="847199")
+    assert _names(alice, hs="8471") == ["Ordered", "Own Codes", "Recorded"]  # a cancelled order is no purchase
+    # a sales rep's list pages branch by branch with the EXISTS form: the same answer
+    rows, _n, _p = company_list(alice, CompanyFilters(hs="8471", sort="name"))
+    assert [r["name"] for r in rows] == ["Ordered", "Own Codes", "Recorded"]
 
 
 def test_last_contact_before_includes_never_and_after_is_inclusive_in_the_viewers_day(alice):
