@@ -3,8 +3,10 @@
     .venv/bin/python bench/run.py [--companies 1000000] [--databases sqlite,postgres] [--quick]
 
 Builds each bench database if it is missing (cached under var/bench/ and as PostgreSQL database
-tradecrm_bench_<size>), then runs the search and HTTP benchmarks on it, and the timeline and reminder-scan benchmarks; every result is also
-written to bench/results/<name>.json.
+tradecrm_bench_<size>), then runs the search and HTTP benchmarks on it, the timeline and reminder-scan benchmarks, and
+- after adding about 10M order lines (bench/load_orders.py) - grading, dashboard, clustering and
+cross-sell rules, then the search-index insert ceiling; every result is also written to
+bench/results/<name>.json.
 """
 
 from __future__ import annotations
@@ -23,7 +25,10 @@ def step(args: list[str]) -> dict:
     out = subprocess.run([sys.executable, *args], cwd=common.ROOT, capture_output=True, text=True)
     if out.returncode:
         return {"failed": " ".join(args), "stderr": out.stderr[-3000:]}
-    return json.loads(out.stdout[out.stdout.index("{") :])
+    try:
+        return json.JSONDecoder().raw_decode(out.stdout[out.stdout.index("{") :])[0]
+    except ValueError:
+        return {"failed": " ".join(args), "stdout": out.stdout[-3000:]}
 
 
 def main() -> None:
@@ -51,10 +56,21 @@ def main() -> None:
         # databases of their own, built on first use and cached like the others
         runs["timeline"] = step(["bench/timeline.py", "--database", db, "--quiet", "--save"])
         runs["reminders"] = step(["bench/reminders.py", "--database", db, "--save"])
+        # the deal-flow history (about 10M order lines) on the same database, then what reads it
+        runs["load_orders"] = step(["bench/load_orders.py", "--companies", n, "--database", db, "--if-missing",
+                                    "--save", "--quiet"])  # fmt: skip
+        runs["grading"] = step(["bench/grading.py", "--database", db, "--save"])
+        runs["dashboard"] = step(["bench/dashboard.py", "--database", db, "--companies", n, "--requests", "10",
+                                  "--save"])  # fmt: skip
+        runs["clustering"] = step(["bench/clustering.py", "--database", db, "--companies", n, "--save"])
+        runs["recommend"] = step(["bench/recommend.py", "--database", db, "--companies", n, "--save"])
         for kind in ("search", "http"):
             runs[kind].pop("queries", None)
             for s in runs[kind].get("in_process", {}).values():
                 s.pop("sql", None)
+    # what the search index alone can take, beside the import targets
+    summary["runs"]["fts_ceiling"] = step(["bench/fts_ceiling.py", "--rows", "200000", "--repeat", "3", "--postgres",
+                                           "--save"])  # fmt: skip
     common.save(f"summary-{common.size_label(args.companies)}", summary)
     print(json.dumps(summary, indent=2, ensure_ascii=False))
 
