@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,7 +23,7 @@ from .models import BusinessType, Source, Status
 from .regions import REGIONS, region_name, regions_of
 from .segment_forms import CompetitorForm, MarketForm, SegmentForm
 from .selectors import company_get_for_user
-from .views import _save_versioned
+from .views import _save_new, _save_versioned, form_status
 
 
 def describe_filters(filters: dict, lang: str) -> list[tuple[str, str]]:
@@ -125,11 +125,8 @@ def segment_create(request):
     )
     form = SegmentForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        try:
-            segment = svc.segment_create(actor=request.user, data=form.service_data())
-        except ValidationError as exc:
-            form.apply_errors(exc)
-        else:
+        segment = _save_new(request, form, svc.segment_create)
+        if segment is not None:
             messages.success(request, _("Segment “%(name)s” saved.") % {"name": segment.name})
             return redirect(_list_url(segment))
     filters = _posted_filters(request, form) if form.is_bound else _request_filters(request)
@@ -139,7 +136,7 @@ def segment_create(request):
         "segment": None,
         "summary": describe_filters(filters, get_language() or "en"),
     }
-    return render(request, "customers/segment_form.html", ctx, status=422 if form.errors else 200)
+    return render(request, "customers/segment_form.html", ctx, status=form_status(form))
 
 
 @login_required
@@ -177,7 +174,7 @@ def segment_edit(request, pk: int):
         "summary": describe_filters(filters, get_language() or "en"),
     }
     return render(
-        request, "customers/segment_form.html", ctx, status=(409 if stale else 422) if form.errors else 200
+        request, "customers/segment_form.html", ctx, status=form_status(form, stale)
     )
 
 
@@ -263,18 +260,15 @@ def market_create(request):
     _require_editor(request.user)
     form = MarketForm(request.POST or None, initial={"code": request.GET.get("code", "").upper()[:8]})
     if request.method == "POST" and form.is_valid():
-        try:
-            market = svc.market_create(actor=request.user, data=form.service_data())
-        except ValidationError as exc:
-            form.apply_errors(exc)
-        else:
+        market = _save_new(request, form, svc.market_create)
+        if market is not None:
             messages.success(request, _("Market notes for %(market)s saved.") % {"market": market.code})
             return redirect("segments:market_detail", pk=market.pk)
     return render(
         request,
         "customers/market_form.html",
         {"nav": "markets", "form": form, "market": None},
-        status=422 if form.errors else 200,
+        status=form_status(form),
     )
 
 
@@ -294,7 +288,7 @@ def market_edit(request, pk: int):
         request,
         "customers/market_form.html",
         {"nav": "markets", "form": form, "market": market, "stale": stale},
-        status=(409 if stale else 422) if form.errors else 200,
+        status=form_status(form, stale),
     )
 
 
@@ -327,18 +321,15 @@ def competitor_create(request, market_pk: int):
     _require_editor(request.user)
     form = CompetitorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            competitor = svc.competitor_create(actor=request.user, market=market, data=form.service_data())
-        except ValidationError as exc:
-            form.apply_errors(exc)
-        else:
+        competitor = _save_new(request, form, svc.competitor_create, market=market)
+        if competitor is not None:
             messages.success(request, _("Competitor “%(name)s” added.") % {"name": competitor.name})
             return redirect("segments:market_detail", pk=market.pk)
     return render(
         request,
         "customers/competitor_form.html",
         {"nav": "markets", "form": form, "market": market, "competitor": None},
-        status=422 if form.errors else 200,
+        status=form_status(form),
     )
 
 
@@ -364,7 +355,7 @@ def competitor_edit(request, pk: int):
             "competitor": competitor,
             "stale": stale,
         },
-        status=(409 if stale else 422) if form.errors else 200,
+        status=form_status(form, stale),
     )
 
 

@@ -83,6 +83,21 @@ def _save_versioned(request, form, update, **target) -> tuple[bool, bool]:
     return False, False
 
 
+def _save_new(request, form, create, **target):
+    """Run a create service with the form's data; the new object, or None with the field errors
+    on the form (the twin of `_save_versioned`)."""
+    try:
+        return create(actor=request.user, data=form.service_data(), **target)
+    except ValidationError as exc:
+        form.apply_errors(exc)
+        return None
+
+
+def form_status(form, stale: bool = False) -> int:
+    """200 for a fresh or valid form, 422 for field errors, 409 for a stale version."""
+    return (409 if stale else 422) if form.errors else 200
+
+
 # --- company list -------------------------------------------------------------------------------
 
 
@@ -315,18 +330,15 @@ def company_create(request):
     user = request.user
     form = CompanyForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
-        try:
-            company = services.company_create(actor=user, data=form.service_data())
-        except ValidationError as exc:
-            form.apply_errors(exc)
-        else:
+        company = _save_new(request, form, services.company_create)
+        if company is not None:
             messages.success(request, _("Customer “%(name)s” created.") % {"name": company.name})
             return redirect("customers:company_detail", pk=company.pk)
     return render(
         request,
         "customers/company_form.html",
         {"nav": "customers", "form": form, "company": None},
-        status=422 if form.errors else 200,
+        status=form_status(form),
     )
 
 
@@ -344,7 +356,7 @@ def company_edit(request, pk: int):
             return redirect("customers:company_detail", pk=company.pk)
     ctx = {"nav": "customers", "form": form, "company": company, "stale": stale}
     return render(
-        request, "customers/company_form.html", ctx, status=(409 if stale else 422) if form.errors else 200
+        request, "customers/company_form.html", ctx, status=form_status(form, stale)
     )
 
 
@@ -381,18 +393,15 @@ def contact_create(request, company_pk: int):
     company = selectors.company_get_for_user(request.user, company_pk)
     form = ContactForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            contact = services.contact_create(actor=request.user, company=company, data=form.service_data())
-        except ValidationError as exc:
-            form.apply_errors(exc)
-        else:
+        contact = _save_new(request, form, services.contact_create, company=company)
+        if contact is not None:
             messages.success(request, _("Contact “%(name)s” added.") % {"name": contact.full_name})
             return redirect("customers:company_detail", pk=company.pk)
     return render(
         request,
         "customers/contact_form.html",
         {"nav": "customers", "form": form, "company": company, "contact": None},
-        status=422 if form.errors else 200,
+        status=form_status(form),
     )
 
 
@@ -409,7 +418,7 @@ def contact_edit(request, pk: int):
             return redirect("customers:company_detail", pk=contact.company_id)
     ctx = {"nav": "customers", "form": form, "company": contact.company, "contact": contact, "stale": stale}
     return render(
-        request, "customers/contact_form.html", ctx, status=(409 if stale else 422) if form.errors else 200
+        request, "customers/contact_form.html", ctx, status=form_status(form, stale)
     )
 
 
@@ -455,18 +464,15 @@ def tag_list(request):
 def tag_create(request):
     form = TagForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        try:
-            tag = services.tag_create(actor=request.user, data=form.service_data())
-        except ValidationError as exc:
-            form.apply_errors(exc)
-        else:
+        tag = _save_new(request, form, services.tag_create)
+        if tag is not None:
             messages.success(request, _("Tag “%(name)s” created.") % {"name": tag.name})
             return redirect("customers:tag_list")
     return render(
         request,
         "customers/tag_form.html",
         {"nav": "tags", "form": form, "tag": None},
-        status=422 if form.errors else 200,
+        status=form_status(form),
     )
 
 
@@ -485,7 +491,7 @@ def tag_edit(request, pk: int):
         request,
         "customers/tag_form.html",
         {"nav": "tags", "form": form, "tag": tag, "stale": stale},
-        status=(409 if stale else 422) if form.errors else 200,
+        status=form_status(form, stale),
     )
 
 
