@@ -14,6 +14,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from tradecrm.accounts.auth import api_auth
 from tradecrm.analysis import api as analysis_api
 from tradecrm.audit import api as audit_api
+from tradecrm.automation import api as automation_api
 from tradecrm.catalog import api as catalog_api
 from tradecrm.core import api as core_api
 from tradecrm.core import fx_api
@@ -30,12 +31,16 @@ from tradecrm.followups import api as followups_api
 from tradecrm.followups import notification_api
 from tradecrm.grading import api as grading_api
 from tradecrm.imports import api as imports_api
+from tradecrm.integrations import api as integrations_api
 from tradecrm.interactions import api as interactions_api
 from tradecrm.interactions import whatsapp_api
+from tradecrm.mailbox import api as mailbox_api
 from tradecrm.orders import api as orders_api
 from tradecrm.pool import api as pool_api
 from tradecrm.reports import api as reports_api
 from tradecrm.sales import api as sales_api
+from tradecrm.security import api as security_api
+from tradecrm.service import api as service_api
 
 api = core_api.TradeCRMAPI(
     title="TradeCRM API",
@@ -99,6 +104,10 @@ api.add_router("/segments", segment_api.segments)
 api.add_router("/markets", segment_api.markets)
 api.add_router("/audit-events", audit_api.audit_events)
 api.add_router("/pools", pool_api.pools)
+# apps that mount several routers list them in their ROUTERS
+for _app_api in (security_api, automation_api, mailbox_api, service_api, integrations_api):
+    for _prefix, _router in _app_api.ROUTERS:
+        api.add_router(_prefix, _router)
 
 # Last, so that it only catches what no router above matched.
 fallback = Router()

@@ -61,6 +61,11 @@ INSTALLED_APPS = [
     "tradecrm.analysis",
     "tradecrm.pool",
     "tradecrm.backups",
+    "tradecrm.security",
+    "tradecrm.automation",
+    "tradecrm.mailbox",
+    "tradecrm.service",
+    "tradecrm.integrations",
 ]
 
 MIDDLEWARE = [

@@ -27,4 +27,9 @@ urlpatterns = [
     path("", include("tradecrm.customers.segment_urls")),
     path("", include("tradecrm.audit.urls")),
     path("", include("tradecrm.pool.urls")),
+    path("", include("tradecrm.security.urls")),
+    path("", include("tradecrm.automation.urls")),
+    path("", include("tradecrm.mailbox.urls")),
+    path("", include("tradecrm.service.urls")),
+    path("", include("tradecrm.integrations.urls")),
 ]

@@ -89,6 +89,10 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # ["customers:read", "orders:write", …]; empty means the token's full rights (tokens issued
+    # before scopes existed). The security app decides what each scope allows.
+    scopes = models.JSONField(default=list, blank=True)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("API token")
