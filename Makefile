@@ -8,7 +8,7 @@ export TRADECRM_DATA_DIR ?= $(CURDIR)/var
 PG_URL ?= postgres://postgres@127.0.0.1:5432/tradecrm
 PYTEST_ARGS ?=
 
-.PHONY: run test test-pg test-browser install assets system-deps browser-deps bench demo lint format openapi clean
+.PHONY: run test test-pg test-browser screenshots install assets system-deps browser-deps bench demo lint format openapi clean
 
 run: install
 	$(VENV)/bin/tradecrm run --port $(PORT)
@@ -23,6 +23,10 @@ test-pg: install
 
 test-browser: install browser-deps
 	TRADECRM_DATA_DIR=$(CURDIR)/var/test-browser $(VENV)/bin/pytest -m browser tests/browser -p no:xdist $(PYTEST_ARGS)
+
+# the user guide's screenshots (docs/user-guide/img/), taken by the browser tests from their data
+screenshots: install browser-deps
+	TRADECRM_GUIDE_SCREENSHOTS=1 TRADECRM_DATA_DIR=$(CURDIR)/var/test-browser $(VENV)/bin/pytest -m browser tests/browser -p no:xdist $(PYTEST_ARGS)
 
 install: system-deps $(VENV)/.installed assets
 

@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from guide_shots import shot
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 D = Decimal
@@ -108,8 +109,7 @@ def test_manager_sees_every_chart(page, live_server, carol, business):
     for key in REPORTS:
         page.locator(f'[data-testid="chart-{key}"][data-rendered="1"] canvas').first.wait_for()
     page.wait_for_timeout(800)  # let the entry animations end before the screenshot
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+    shot(page, "dashboard.png", guide="dashboard")
     assert page.js_errors == []
 
     page.click('[data-testid="nav-reports"]')
@@ -117,7 +117,7 @@ def test_manager_sees_every_chart(page, live_server, carol, business):
     page.goto(f"{base}/reports/sales_country/")
     page.locator('[data-testid="chart-sales_country"][data-rendered="1"] canvas').first.wait_for()
     assert page.locator('[data-testid="report-row"]').count() == 12
-    page.screenshot(path=str(ARTIFACTS / "report-sales-country.png"), full_page=True)
+    shot(page, "report-sales-country.png", guide="report-sales-country")
     assert page.js_errors == []
 
     # the same dashboard in Chinese: the charts take the page's language for their numbers
@@ -128,5 +128,5 @@ def test_manager_sees_every_chart(page, live_server, carol, business):
     for key in REPORTS:
         page.locator(f'[data-testid="chart-{key}"][data-rendered="1"] canvas').first.wait_for()
     page.wait_for_timeout(800)
-    page.screenshot(path=str(ARTIFACTS / "dashboard-zh.png"), full_page=True)
+    shot(page, "dashboard-zh.png", guide="dashboard-zh")
     assert page.js_errors == []

@@ -17,6 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from guide_shots import shot
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -26,9 +27,8 @@ RATE = Decimal("7.1234")
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def _shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+def _shot(page, name: str, guide: str | None = None) -> None:
+    shot(page, name, guide=guide)
 
 
 def _default_pipeline():
@@ -211,7 +211,7 @@ def test_inquiry_to_issued_proforma_and_its_pdf(page, live_server, alice, trade_
     assert pi.snapshot["bank"]["swift"] == "HSBCHKHHHKH"
     opportunity.refresh_from_db()
     assert opportunity.stage.key == "contract"
-    _shot(page, "deal-flow-1-issued-pi.png")
+    _shot(page, "deal-flow-1-issued-pi.png", guide="proforma-issued")
 
     # 6. the PDF, as the buyer gets it
     with page.expect_download() as download_info:
@@ -260,5 +260,5 @@ def test_drag_a_card_to_another_stage_and_it_stays(page, live_server, alice, mak
     assert moved.stage_id == stages["quoted"].pk and moved.version == 2
     assert list(moved.stage_changes.values_list("to_stage__key", flat=True)) == ["inquiry", "quoted"]
     assert Opportunity.objects.get(pk=stays.pk).stage_id == stages["inquiry"].pk
-    _shot(page, "deal-flow-2-board.png")
+    _shot(page, "deal-flow-2-board.png", guide="opportunity-board")
     assert page.js_errors == []

@@ -8,16 +8,15 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from guide_shots import shot
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def _shot(page, capsys, name: str) -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / name
-    page.screenshot(path=str(path), full_page=True)
+def _shot(page, capsys, name: str, guide: str | None = None) -> Path:
+    path = shot(page, name, guide=guide)
     with capsys.disabled():  # shown in the test output even when pytest captures it
         print(f"\nscreenshot: {path}")
     return path
@@ -68,7 +67,7 @@ def test_create_customer_with_bad_phone_then_fix_it(page, live_server, alice, ca
     page.fill("#f-q", "chicago light")
     row.wait_for()
     assert "q=chicago" in page.url
-    path = _shot(page, capsys, "e2e-2-customer-list.png")
+    path = _shot(page, capsys, "e2e-2-customer-list.png", guide="customer-list")
     assert path.stat().st_size > 10_000
     assert Company.objects.get().phones == ["+13125550123"]
     assert page.js_errors == []
@@ -160,5 +159,5 @@ def test_log_a_call_then_plan_and_complete_a_follow_up(page, live_server, alice,
     assert Interaction.objects.filter(company=company).count() == 2
     # ... and the timeline shows the logged outcome without a reload
     page.locator("#timeline-entries", has_text="Q-2030-0007").wait_for()
-    _shot(page, capsys, "e2e-4-call-and-follow-up.png")
+    _shot(page, capsys, "e2e-4-call-and-follow-up.png", guide="call-and-follow-up")
     assert page.js_errors == []

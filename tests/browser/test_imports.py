@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 
 import pytest
+from guide_shots import shot
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
@@ -30,9 +31,8 @@ LEADS = (
 )
 
 
-def _shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+def _shot(page, name: str, guide: str | None = None) -> None:
+    shot(page, name, guide=guide)
 
 
 def test_import_leads_with_chinese_headers(page, live_server, alice, monkeypatch):
@@ -79,7 +79,7 @@ def test_import_leads_with_chinese_headers(page, live_server, alice, monkeypatch
     booth = job.headers.index("展位号")
     assert page.input_value(f"[data-testid=map-{booth}]") == ""  # nothing answers to "展位号" (booth)
     page.select_option(f"[data-testid=map-{booth}]", "notes")
-    _shot(page, "import-columns.png")
+    _shot(page, "import-columns.png", guide="import-columns")
     page.click("[data-testid=dry-run]")
 
     # 3. the dry run: what would happen, row by row, with the file's row numbers
@@ -90,7 +90,7 @@ def test_import_leads_with_chinese_headers(page, live_server, alice, monkeypatch
     rejected_row = page.locator("[data-testid=report-row-4]")
     assert "rejected" in rejected_row.inner_text()
     assert not Company.objects.exists()
-    _shot(page, "import-dry-run.png")
+    _shot(page, "import-dry-run.png", guide="import-dry-run")
 
     # 4. the run: queued, the bar polls; the worker runs; the bar reaches done
     page.click("[data-testid=start-import]")
