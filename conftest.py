@@ -21,6 +21,8 @@ def _private_data_dir(tmp_path_factory):
 
     data_dir = tmp_path_factory.mktemp("data")
     django_settings.DATA_DIR = data_dir
+    # a fixed test key for encrypted fields and files (tradecrm/core/crypto.py); never a real one
+    django_settings.TRADECRM_ENCRYPTION_KEYS = "test1:" + "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktMzJieXQ="
     default = django_settings.STORAGES["default"]
     django_settings.STORAGES = {
         **django_settings.STORAGES,
@@ -31,6 +33,10 @@ def _private_data_dir(tmp_path_factory):
 @pytest.fixture(autouse=True)
 def _fast_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Tests travel in time with a signed-in client: session expiry (tradecrm.security) is off
+    # here, as long as Django's default; tradecrm/security/tests turn it on where it is tested.
+    settings.TRADECRM_SESSION_IDLE_MINUTES = 0
+    settings.SESSION_COOKIE_AGE = 14 * 24 * 3600
     # Issuing a document queues its PDF render after commit; tests that want it turn it back on.
     settings.TRADECRM_PDF_PREWARM = False
     # pytest-django loads the settings before this file runs, so TRADECRM_TESTING above may come too

@@ -11,9 +11,11 @@ from ninja import Router
 from ninja.errors import HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from tradecrm.accounts.auth import api_auth
+from tradecrm.accounts import api as accounts_api
+from tradecrm.accounts.auth import ExpiredToken, api_auth, on_expired_token
 from tradecrm.analysis import api as analysis_api
 from tradecrm.audit import api as audit_api
+from tradecrm.audit import privacy_api as audit_privacy_api
 from tradecrm.automation import api as automation_api
 from tradecrm.catalog import api as catalog_api
 from tradecrm.core import api as core_api
@@ -66,6 +68,7 @@ api.add_exception_handler(BadCursor, core_api.on_bad_cursor)
 api.add_exception_handler(RequestDataTooBig, core_api.on_too_big)
 api.add_exception_handler(SuspiciousOperation, core_api.on_suspicious)
 api.add_exception_handler(HttpError, core_api.on_http_error)
+api.add_exception_handler(ExpiredToken, on_expired_token)
 
 api.add_router("/companies", customers_api.companies)
 api.add_router("/contacts", customers_api.contacts)
@@ -103,9 +106,10 @@ api.add_router("/analysis", analysis_api.analysis)
 api.add_router("/segments", segment_api.segments)
 api.add_router("/markets", segment_api.markets)
 api.add_router("/audit-events", audit_api.audit_events)
+api.add_router("/privacy", audit_privacy_api.privacy_router)  # data-subject export / erasure
 api.add_router("/pools", pool_api.pools)
 # apps that mount several routers list them in their ROUTERS
-for _app_api in (security_api, automation_api, mailbox_api, service_api, integrations_api):
+for _app_api in (security_api, automation_api, mailbox_api, service_api, integrations_api, accounts_api):
     for _prefix, _router in _app_api.ROUTERS:
         api.add_router(_prefix, _router)
 

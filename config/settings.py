@@ -6,11 +6,13 @@ TRADECRM_DEBUG     1 for Django debug pages
 TRADECRM_SECRET_KEY  overrides the generated key kept in the data dir
 """
 
+import datetime
 import os
 import secrets
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -30,6 +32,10 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+# Encryption at rest (tradecrm/core/crypto.py, decision 0011): "kid:base64key,…" (first = current),
+# else the key file below — kept outside the database; `tradecrm keys init` creates it.
+TRADECRM_ENCRYPTION_KEYS = os.environ.get("TRADECRM_ENCRYPTION_KEYS", "")
+TRADECRM_KEY_FILE = os.environ.get("TRADECRM_KEY_FILE") or str(BASE_DIR / "var" / "keys" / "tradecrm.keys")
 DEBUG = os.environ.get("TRADECRM_DEBUG") == "1"
 ALLOWED_HOSTS = [h for h in os.environ.get("TRADECRM_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("TRADECRM_CSRF_ORIGINS", "").split(",") if o]
@@ -43,6 +49,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "ninja",  # serves the API docs' Swagger UI from our static files, not from a CDN
     "huey.contrib.djhuey",
+    "axes",  # sign-in lockout (security section below)
     "tradecrm.core",
     "tradecrm.accounts",
     "tradecrm.customers",
@@ -78,9 +85,14 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "tradecrm.accounts.middleware.UserLanguageMiddleware",
+    "tradecrm.accounts.middleware.ReadOnlyRoleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "tradecrm.security.middleware.SessionExpiryMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # last: turns a lockout flagged during sign-in into the sign-in page with its message
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -154,6 +166,60 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# --- sign-in security (tradecrm.security; docs/user-guide/en/security.md) -----------------------
+# Absolute session length (hours since sign-in) and idle timeout (minutes without a request);
+# both are enforced by tradecrm.security.middleware.SessionExpiryMiddleware. 0 disables the idle one.
+SESSION_COOKIE_AGE = int(float(os.environ.get("TRADECRM_SESSION_HOURS") or 12) * 3600)
+TRADECRM_SESSION_IDLE_MINUTES = int(os.environ.get("TRADECRM_SESSION_IDLE_MINUTES") or 120)
+# Lockout (django-axes): N failed sign-ins for one user name from one address lock that pair out.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out pair before any password check
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = os.environ.get("TRADECRM_LOCKOUT", "1") != "0"
+AXES_FAILURE_LIMIT = int(os.environ.get("TRADECRM_LOCKOUT_FAILURES") or 5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(os.environ.get("TRADECRM_LOCKOUT_MINUTES") or 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins are in the audit trail already
+AXES_CLIENT_IP_CALLABLE = "tradecrm.security.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "tradecrm.security.lockout.lockout_response"
+AXES_VERBOSE = False
+# TLS: set TRADECRM_TLS=1 when users reach TradeCRM over https (directly or through a proxy that
+# sends X-Forwarded-Proto). Cookies then travel only over https, and browsers are told (HSTS) to
+# use nothing else.
+TRADECRM_TLS = os.environ.get("TRADECRM_TLS") == "1"
+if TRADECRM_TLS:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = os.environ.get("TRADECRM_SSL_REDIRECT", "1") == "1"
+    SECURE_REDIRECT_EXEMPT = [r"^healthz/?$"]
+    SECURE_HSTS_SECONDS = int(os.environ.get("TRADECRM_HSTS_SECONDS") or 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get("TRADECRM_HSTS_SUBDOMAINS") == "1"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp 4): scripts only from our own files or with the page's
+# nonce, no eval (htmx runs with allowEval off), nothing from other sites. Inline style
+# attributes stay allowed: ECharts and Tom Select write them, and they cannot run code.
+_CSP = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'", NONCE],
+    "style-src": ["'self'", "'unsafe-inline'"],
+    "img-src": ["'self'", "data:", "blob:"],
+    "font-src": ["'self'", "data:"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+if os.environ.get("TRADECRM_CSP", "enforce") == "report-only":
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": _CSP}
+elif os.environ.get("TRADECRM_CSP", "enforce") != "off":
+    CONTENT_SECURITY_POLICY = {"DIRECTIVES": _CSP}
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

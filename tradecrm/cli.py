@@ -3,6 +3,7 @@
     tradecrm run [--host H] [--port P]      web server + background worker
     tradecrm createuser --username U --role admin|manager|sales [--team T]
     tradecrm token create USERNAME          prints the new API token on the last line
+    tradecrm offboard USERNAME --to USERNAME | --pool POOL_ID [--deactivate]   hand over a leaver's work
     tradecrm demo --companies N             realistic demo data
     tradecrm import PATH --entity companies --source trade_show [--dry-run] [--json]
     tradecrm import-undo JOB_ID · dedup · merge --keep ID ID2 · merge-undo ID · export

@@ -8,4 +8,9 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self):
+        from tradecrm.followups.notifications import register_kind
+
         from . import signals  # noqa: F401  (sign-in events in the audit trail)
+        from .services import OFFBOARD_NOTICE, render_offboard_notice
+
+        register_kind(OFFBOARD_NOTICE, render_offboard_notice)

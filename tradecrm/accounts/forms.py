@@ -63,3 +63,55 @@ class PreferencesForm(forms.Form):
         if start is not None and end is not None and end <= start:
             self.add_error("work_end", _("The end of your working day must be after its start."))
         return data
+
+
+class UserAdminForm(forms.Form):
+    """An administrator changes a user's role, team, the reps an assistant acts for, the export
+    grant and whether the account is active (accounts.services.user_update validates)."""
+
+    role = forms.ChoiceField(label=_("Role"))
+    team = forms.ChoiceField(label=_("Team"), required=False)
+    acts_for = forms.MultipleChoiceField(
+        label=_("Acts for"), required=False,
+        help_text=_("Only for sales assistants: the reps whose customers they see and work on."),
+    )  # fmt: skip
+    can_export = forms.BooleanField(label=_("May export lists"), required=False,
+                                    help_text=_("An extra grant on top of the role's permissions."))  # fmt: skip
+    is_active = forms.BooleanField(label=_("Active"), required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        from .models import Role, Team, User
+
+        if "initial" not in kwargs:
+            kwargs["initial"] = {
+                "role": user.role, "team": str(user.team_id or ""), "can_export": user.can_export,
+                "is_active": user.is_active, "acts_for": [str(i) for i in user.acts_for.values_list("id", flat=True)],
+            }  # fmt: skip
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = Role.choices
+        self.fields["team"].choices = [("", "—"), *((str(t.pk), t.name) for t in Team.objects.order_by("name"))]
+        reps = User.objects.filter(is_active=True).exclude(pk=user.pk).order_by("first_name", "username")
+        self.fields["acts_for"].choices = [(str(u.pk), f"{u} ({u.username})") for u in reps]
+        for field in self.fields.values():
+            if isinstance(field.widget, forms.CheckboxInput):
+                field.widget.attrs["class"] = "form-check-input"
+            else:
+                field.widget.attrs["class"] = "form-select"
+
+    def service_data(self) -> dict:
+        d = self.cleaned_data
+        return {"role": d["role"], "team": d["team"] or None, "acts_for": [int(i) for i in d["acts_for"]],
+                "can_export": d["can_export"], "is_active": d["is_active"]}  # fmt: skip
+
+
+class OffboardForm(forms.Form):
+    to = forms.ChoiceField(label=_("Hand over to"), required=False)
+    pool = forms.ChoiceField(label=_("Or put the customers into the pool"), required=False)
+    deactivate = forms.BooleanField(label=_("Deactivate the account afterwards"), required=False, initial=True)
+
+    def __init__(self, *args, targets, pools, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to"].choices = [("", "—"), *((str(u.pk), f"{u} ({u.username})") for u in targets)]
+        self.fields["pool"].choices = [("", "—"), *((str(p.pk), p.name) for p in pools)]
+        self.fields["to"].widget.attrs["class"] = self.fields["pool"].widget.attrs["class"] = "form-select"
+        self.fields["deactivate"].widget.attrs["class"] = "form-check-input"

@@ -43,6 +43,60 @@ class Role(models.TextChoices):
     ADMIN = "admin", _("Administrator")
     MANAGER = "manager", _("Manager")
     SALES = "sales", _("Sales")
+    ASSISTANT = "assistant", _("Sales assistant")
+    READ_ONLY = "read_only", _("Read-only")
+
+
+class Scope(models.TextChoices):
+    """Which customers a role sees (besides the ones the user owns or follows)."""
+
+    OWN = "own", _("Own customers")
+    TEAM = "team", _("Own team")
+    TEAM_SUBTEAMS = "team_subteams", _("Own team and its sub-teams")
+    ALL = "all", _("All customers")
+
+
+class Action(models.TextChoices):
+    CREATE = "create", _("Create customers")
+    EDIT = "edit", _("Edit customers")
+    DELETE = "delete", _("Delete customers")
+    EXPORT = "export", _("Export lists")
+    REVEAL = "reveal", _("See full phones and emails")
+    MERGE = "merge", _("Merge duplicates")
+    MANAGE_POOL = "manage_pool", _("Manage the public pool")
+    SEE_MARGINS = "see_margins", _("See costs and margins")
+
+
+# Actions that change data: never granted to the read-only role.
+WRITE_ACTIONS = frozenset({Action.CREATE, Action.EDIT, Action.DELETE, Action.MERGE, Action.MANAGE_POOL})
+
+# What each role may do when no policy row says otherwise: today's behaviour for admin, manager and
+# sales (the data migration seeds the table with these).
+DEFAULT_POLICIES: dict[str, tuple[str, frozenset[str]]] = {
+    Role.ADMIN: (Scope.ALL, frozenset(Action.values)),
+    Role.MANAGER: (Scope.TEAM_SUBTEAMS, frozenset(Action.values)),
+    Role.SALES: (Scope.OWN, frozenset({"create", "edit", "delete", "reveal", "merge"})),
+    Role.ASSISTANT: (Scope.OWN, frozenset({"create", "edit"})),
+    Role.READ_ONLY: (Scope.TEAM_SUBTEAMS, frozenset()),
+}
+
+
+class RolePolicy(TimeStamped):
+    """What a role sees (`scope`) and may do (`actions`). One row per role; administrators edit
+    them on the "Roles & permissions" page. The administrator role always sees and may do all."""
+
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, unique=True)
+    scope = models.CharField(_("visibility"), max_length=16, choices=Scope.choices, default=Scope.OWN)
+    actions = models.JSONField(_("allowed actions"), default=list, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("role policy")
+        verbose_name_plural = _("role policies")
+        ordering = ["role"]
+
+    def __str__(self) -> str:
+        return self.get_role_display()
 
 
 class User(AbstractUser):
@@ -58,6 +112,9 @@ class User(AbstractUser):
                                        help_text=_("A morning email with your overdue and due follow-ups."))
     can_export = models.BooleanField(_("may export lists"), default=False,
                                      help_text=_("Managers and administrators may always export."))
+    # An assistant works for these reps: sees and works on their customers as they could.
+    acts_for = models.ManyToManyField("self", symmetrical=False, blank=True, related_name="assistants",
+                                      verbose_name=_("acts for"))
 
     class Meta:
         verbose_name = _("user")
@@ -73,6 +130,10 @@ class User(AbstractUser):
     @property
     def is_manager(self) -> bool:
         return self.role == Role.MANAGER
+
+    @property
+    def is_read_only(self) -> bool:
+        return self.role == Role.READ_ONLY and not self.is_superuser
 
 
 def _hash_token(raw: str) -> str:

@@ -9,4 +9,8 @@ urlpatterns = [
     path("logout/", views.SignOutView.as_view(), name="logout"),
     path("language/", views.set_language, name="set_language"),
     path("account/", views.preferences, name="preferences"),
+    path("settings/users/", views.user_list, name="users"),
+    path("settings/users/<int:pk>/", views.user_edit, name="user_edit"),
+    path("settings/users/<int:pk>/offboard/", views.user_offboard, name="user_offboard"),
+    path("settings/roles/", views.role_list, name="roles"),
 ]

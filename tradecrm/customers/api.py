@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router
 
+from tradecrm.accounts.access import can_reveal
 from tradecrm.core.api import (
     DELETE,
     LIST,
@@ -31,6 +32,7 @@ from tradecrm.core.api import (
 from tradecrm.core.errors import ValidationError
 
 from . import selectors, services
+from .masking import mask_row, mask_rows
 from .schemas import (
     CompanyContactsQuery,
     CompanyCreate,
@@ -144,6 +146,18 @@ def _tag_out(tag) -> dict:
     return {f: getattr(tag, f) for f in TAG_FIELDS}
 
 
+def _masked(request: HttpRequest, out):
+    """Phones and emails masked for a user whose role may not see them (customers.masking); a
+    masked value sent back in a PATCH keeps the stored one."""
+    if can_reveal(request.auth):
+        return out
+    if isinstance(out, list):
+        mask_rows(out)
+    else:
+        mask_row(out)
+    return out
+
+
 # --- concurrency --------------------------------------------------------------------------------
 
 
@@ -165,7 +179,7 @@ def list_companies(request: HttpRequest, query: Query[CompanyListQuery]):
         clean = filtering.merge(segment_get_for_user(request.auth, query.segment).filters, clean)
     f = filtering.to_company_filters(clean)
     rows, nxt, prev = selectors.company_list(request.auth, f, cursor=query.cursor or None, limit=query.limit)
-    return page_response([_company_row(r) for r in rows], nxt, prev)
+    return page_response(_masked(request, [_company_row(r) for r in rows]), nxt, prev)
 
 
 @companies.post(
@@ -188,7 +202,7 @@ def create_company(request: HttpRequest, payload: CompanyCreate):
                 status=409,
             )
     company = services.company_create(actor=request.auth, data=data)
-    out = _company_out(company)
+    out = _masked(request, _company_out(company))
     if policy == "warn" and found:
         out["duplicates"] = found
     return created_response(out, "companies")
@@ -201,7 +215,7 @@ def _duplicate_out(c: dict) -> dict:
 @companies.get("/{int:company_id}", response={200: CompanyOut, 304: None, **READ}, summary="Get a company")
 def get_company(request: HttpRequest, company_id: Id):
     company = selectors.company_get_for_user(request.auth, company_id)
-    return not_modified(request, company.version) or object_response(_company_out(company))
+    return not_modified(request, company.version) or object_response(_masked(request, _company_out(company)))
 
 
 @companies.patch("/{int:company_id}", response={200: CompanyOut, **PATCH}, summary="Change a company")
@@ -212,7 +226,7 @@ def patch_company(request: HttpRequest, company_id: Id, payload: CompanyPatch):
     version = required_version(request, data.pop("version", None))
     company = selectors.company_get_for_user(request.auth, company_id)
     company = services.company_update(actor=request.auth, company=company, version=version, data=data)
-    return object_response(_company_out(company))
+    return object_response(_masked(request, _company_out(company)))
 
 
 @companies.delete("/{int:company_id}", response={204: None, **DELETE}, summary="Delete a company")
@@ -230,7 +244,7 @@ def list_company_contacts(request: HttpRequest, company_id: Id, query: Query[Com
     rows, nxt, prev = selectors.contact_list(
         request.auth, company_id=company_id, q=query.q, cursor=query.cursor or None, limit=query.limit
     )
-    return page_response([_contact_row(r) for r in rows], nxt, prev)
+    return page_response(_masked(request, [_contact_row(r) for r in rows]), nxt, prev)
 
 
 @companies.post(
@@ -241,7 +255,7 @@ def create_company_contact(request: HttpRequest, company_id: Id, payload: Contac
     contact = services.contact_create(
         actor=request.auth, company=company, data=payload.model_dump(exclude_unset=True)
     )
-    return created_response(_contact_out(contact), "contacts")
+    return created_response(_masked(request, _contact_out(contact)), "contacts")
 
 
 # --- contacts -----------------------------------------------------------------------------------
@@ -253,7 +267,7 @@ def list_contacts(request: HttpRequest, query: Query[ContactListQuery]):
     rows, nxt, prev = selectors.contact_list(
         request.auth, company_id=query.company, q=query.q, cursor=query.cursor or None, limit=query.limit
     )
-    return page_response([_contact_row(r) for r in rows], nxt, prev)
+    return page_response(_masked(request, [_contact_row(r) for r in rows]), nxt, prev)
 
 
 @contacts.post("", response={201: ContactOut, **WRITE}, summary="Create a contact")
@@ -265,13 +279,13 @@ def create_contact(request: HttpRequest, payload: ContactCreate):
     except Http404:
         raise ValidationError({"company": [_("No company with id %(id)s.") % {"id": company_id}]}) from None
     contact = services.contact_create(actor=request.auth, company=company, data=data)
-    return created_response(_contact_out(contact), "contacts")
+    return created_response(_masked(request, _contact_out(contact)), "contacts")
 
 
 @contacts.get("/{int:contact_id}", response={200: ContactOut, 304: None, **READ}, summary="Get a contact")
 def get_contact(request: HttpRequest, contact_id: Id):
     contact = selectors.contact_get_for_user(request.auth, contact_id)
-    return not_modified(request, contact.version) or object_response(_contact_out(contact))
+    return not_modified(request, contact.version) or object_response(_masked(request, _contact_out(contact)))
 
 
 @contacts.patch("/{int:contact_id}", response={200: ContactOut, **PATCH}, summary="Change a contact")
@@ -281,7 +295,7 @@ def patch_contact(request: HttpRequest, contact_id: Id, payload: ContactPatch):
     version = required_version(request, data.pop("version", None))
     contact = selectors.contact_get_for_user(request.auth, contact_id)
     contact = services.contact_update(actor=request.auth, contact=contact, version=version, data=data)
-    return object_response(_contact_out(contact))
+    return object_response(_masked(request, _contact_out(contact)))
 
 
 @contacts.delete("/{int:contact_id}", response={204: None, **DELETE}, summary="Delete a contact")

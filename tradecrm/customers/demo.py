@@ -30,9 +30,20 @@ import phonenumbers
 from faker import Faker
 
 from tradecrm.core import geo
+from tradecrm.core.crypto import encrypt_value
 from tradecrm.core.search import phone_search_tokens, search_document
 
-from .models import BusinessType, CompanySize, CreditRating, PurchaseBand, Seniority, Source, Status
+from .models import (
+    TAX_ID_LABEL,
+    BusinessType,
+    CompanySize,
+    CreditRating,
+    PurchaseBand,
+    Seniority,
+    Source,
+    Status,
+    tax_id_hash,
+)
 
 # --- reference tables ------------------------------------------------------------------------
 
@@ -1333,6 +1344,7 @@ COMPANY_COLUMNS = (
     "version",
     "created_by_id",
     "updated_by_id",
+    "tax_id_hash",
 )
 CONTACT_COLUMNS = (
     "id",
@@ -1421,7 +1433,7 @@ class Rows:
                     _json(d["email_domains"]),
                     _json(d["phones"]),
                     d["industry"],
-                    d.get("tax_id", ""),
+                    encrypt_value(d.get("tax_id", ""), TAX_ID_LABEL),  # encrypted at rest (core/crypto.py)
                     d["business_type"],
                     d["company_size"],
                     d["annual_purchase"],
@@ -1439,7 +1451,7 @@ class Rows:
                     d["status"],
                     owner,
                     g.owner.team_id,
-                    d["notes"],
+                    encrypt_value(d["notes"], "customers.company.notes"),
                     _company_search_text_fast(d, g.contacts),
                     None,
                     None,
@@ -1447,6 +1459,7 @@ class Rows:
                     1,
                     owner,
                     owner,
+                    tax_id_hash(d.get("tax_id", "")),
                 )
             )
             for c in g.contacts:

@@ -6,7 +6,17 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from tradecrm.core.crypto import EncryptedTextField, blind_index
 from tradecrm.core.models import TimeStamped
+
+TAX_ID_LABEL = "customers.company.tax_id"
+
+
+def tax_id_hash(tax_id: str) -> str:
+    """Blind index of a tax id for exact lookups: upper case, letters and digits only, so
+    "de 123-456" and "DE123456" find each other. "" for no tax id."""
+    compact = "".join(ch for ch in (tax_id or "").upper() if ch.isalnum())
+    return blind_index(compact, TAX_ID_LABEL) if compact else ""
 
 
 class BusinessType(models.TextChoices):
@@ -108,8 +118,11 @@ class Company(TimeStamped):
     email_domains = models.JSONField(_("email domains"), default=list, blank=True)
     phones = models.JSONField(_("phones"), default=list, blank=True)
     industry = models.CharField(_("industry"), max_length=120, blank=True)
-    tax_id = models.CharField(_("tax / VAT number"), max_length=40, blank=True, default="", db_default="",
-                              help_text=_("Checked with its country's rules where they are known."))
+    # encrypted at rest (core/crypto.py); exact lookups go through tax_id_hash (blind index)
+    tax_id = EncryptedTextField(_("tax / VAT number"), max_length=40, blank=True, default="", db_default="",
+                                help_text=_("Checked with its country's rules where they are known."))
+    tax_id_hash = models.CharField(max_length=64, blank=True, default="", db_default="", editable=False,
+                                   db_index=True)
     business_type = models.CharField(_("business type"), max_length=24, choices=BusinessType.choices, blank=True)
     company_size = models.CharField(_("company size"), max_length=10, choices=CompanySize.choices, blank=True)
     annual_purchase = models.CharField(_("annual purchase"), max_length=10, choices=PurchaseBand.choices, blank=True)
@@ -129,7 +142,7 @@ class Company(TimeStamped):
                               related_name="owned_companies", verbose_name=_("owner"))
     team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.PROTECT,
                              related_name="companies", verbose_name=_("team"))
-    notes = models.TextField(_("notes"), blank=True)
+    notes = EncryptedTextField(_("notes"), blank=True)
     tags = models.ManyToManyField(Tag, through="CompanyTag", related_name="companies", blank=True)
     followers = models.ManyToManyField(settings.AUTH_USER_MODEL, through="CompanyFollower",
                                        related_name="followed_companies", blank=True)
@@ -161,6 +174,13 @@ class Company(TimeStamped):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        self.tax_id_hash = tax_id_hash(self.tax_id)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "tax_id" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "tax_id_hash"}
+        super().save(*args, **kwargs)
 
 
 class CompanyFollower(models.Model):
@@ -205,7 +225,7 @@ class Contact(TimeStamped):
     birthday = models.DateField(_("birthday"), null=True, blank=True)
     is_primary = models.BooleanField(_("primary contact"), default=False)
     preferred_language = models.CharField(_("preferred language"), max_length=8, blank=True)
-    notes = models.TextField(_("notes"), blank=True)
+    notes = EncryptedTextField(_("notes"), blank=True)
     search_text = models.TextField(default="", editable=False)
     version = models.PositiveIntegerField(default=1)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,

@@ -11,13 +11,15 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tradecrm.accounts.access import owner_ids, require_action, require_writer
 from tradecrm.audit.services import audit_record
 from tradecrm.core import geo
 from tradecrm.core.errors import ConcurrentEditError
 from tradecrm.core.search import phone_search_tokens, search_document
 from tradecrm.dedup.keys import refresh_company_keys, refresh_contact_keys
 
-from .models import Company, CompanyFollower, CompanyTag, Contact, Tag
+from .masking import unmask_changes
+from .models import Company, CompanyFollower, CompanyTag, Contact, Tag, tax_id_hash
 from .validation import clean_company, clean_contact, clean_tag
 
 M2M = ("tags", "followers")
@@ -77,9 +79,11 @@ def _set_m2m(company: Company, tags: list[int] | None, followers: list[int] | No
 
 @transaction.atomic
 def company_create(*, actor, data: dict) -> Company:
+    require_action(actor, "create")
     clean = clean_company(data, actor=actor)
     tags, followers = clean.pop("tags", None), clean.pop("followers", None)
-    owner = clean.pop("owner", None) or actor
+    named_owner = clean.pop("owner", None)
+    owner = named_owner or actor
     company = Company(**clean, owner=owner, team_id=owner.team_id, created_by=actor, updated_by=actor)
     _fill_derived(company)
     company.search_text = company_search_text(company, [])
@@ -87,12 +91,21 @@ def company_create(*, actor, data: dict) -> Company:
     refresh_company_keys([company.pk])
     _set_m2m(company, tags, followers)
     audit_record(actor=actor, action="company.create", obj=company, changes={"name": company.name})
+    if named_owner is None:  # nobody named: the assignment rules decide (audited, owner told)
+        from tradecrm.automation.assignment import assign_new_company
+
+        assign_new_company(company=company, actor=actor)
+    from tradecrm.automation import events
+
+    events.emit(events.RECORD_CREATED, obj_type=events.OBJ_COMPANY, obj_id=company.pk, actor=actor)
     return company
 
 
 @transaction.atomic
 def company_update(*, actor, company: Company, version: int, data: dict) -> Company:
     """Apply a partial change. Refused with ConcurrentEditError when someone saved in between."""
+    require_action(actor, "edit")
+    data = unmask_changes(data, company, ("email", "phones"))
     clean = clean_company(data, actor=actor, partial=True, region=company.country)
     tags, followers = clean.pop("tags", None), clean.pop("followers", None)
     before = {k: getattr(company, k) for k in clean}
@@ -110,6 +123,8 @@ def company_update(*, actor, company: Company, version: int, data: dict) -> Comp
                   team_id=company.team_id)
     if "owner" in fields:
         fields["owner_id"] = fields.pop("owner").pk
+    if "tax_id" in fields:
+        fields["tax_id_hash"] = company.tax_id_hash = tax_id_hash(company.tax_id)
     updated = Company.objects.filter(pk=company.pk, version=version).update(
         **fields, version=F("version") + 1, updated_at=now, updated_by=actor)
     if not updated:
@@ -121,16 +136,23 @@ def company_update(*, actor, company: Company, version: int, data: dict) -> Comp
     if KEY_FIELDS & clean.keys():
         refresh_company_keys([company.pk])
     _set_m2m(company, tags, followers)
-    audit_record(actor=actor, action="company.update", obj=company,
-                 changes={**_changes(before, clean), **({"tags": tags} if tags is not None else {}),
-                          **({"followers": followers} if followers is not None else {})})
+    changes = {**_changes(before, clean), **({"tags": tags} if tags is not None else {}),
+               **({"followers": followers} if followers is not None else {})}
+    audit_record(actor=actor, action="company.update", obj=company, changes=changes)
+    if changes:
+        from tradecrm.automation import events
+
+        events.emit(events.RECORD_UPDATED, obj_type=events.OBJ_COMPANY, obj_id=company.pk, actor=actor,
+                    changes={k: v for k, v in changes.items() if k not in ("tags", "followers")}
+                    | ({"tags": [None, tags]} if tags is not None else {}))
     return company
 
 
 @transaction.atomic
 def company_delete(*, actor, company: Company) -> None:
     # Followers may edit but not delete: the archive must outlive a rep's mistakes.
-    if not (actor.is_admin or actor.is_manager or company.owner_id == actor.id):
+    require_action(actor, "delete")
+    if not (actor.is_admin or actor.is_manager or company.owner_id in owner_ids(actor)):
         raise PermissionDenied(_("Only the owner, a manager or an administrator may delete a customer."))
     audit_record(actor=actor, action="company.delete", obj=company, changes={"name": company.name})
     company.delete()
@@ -148,6 +170,7 @@ def _demote_other_primaries(contact: Contact) -> None:
 
 @transaction.atomic
 def contact_create(*, actor, company: Company, data: dict) -> Contact:
+    require_action(actor, "edit")
     clean = clean_contact(data, region=company.country)
     contact = Contact(**clean, company=company, created_by=actor, updated_by=actor)
     contact.email = contact.emails[0] if contact.emails else ""
@@ -164,6 +187,8 @@ def contact_create(*, actor, company: Company, data: dict) -> Contact:
 
 @transaction.atomic
 def contact_update(*, actor, contact: Contact, version: int, data: dict) -> Contact:
+    require_action(actor, "edit")
+    data = unmask_changes(data, contact, ("emails", "phones", "whatsapp"))
     clean = clean_contact(data, region=contact.company.country, partial=True)
     before = {k: getattr(contact, k) for k in clean}
     for k, v in clean.items():
@@ -190,6 +215,7 @@ def contact_update(*, actor, contact: Contact, version: int, data: dict) -> Cont
 
 @transaction.atomic
 def contact_delete(*, actor, contact: Contact) -> None:
+    require_action(actor, "edit")
     company_id = contact.company_id
     audit_record(actor=actor, action="contact.delete", obj=contact, changes={"company": company_id})
     contact.delete()
@@ -197,12 +223,14 @@ def contact_delete(*, actor, contact: Contact) -> None:
 
 
 def _check_tag_editable(actor, tag: Tag) -> None:
+    require_writer(actor)
     if tag.team_id is None and not actor.is_admin:
         raise PermissionDenied(_("Only an administrator may change tags shared by all teams."))
 
 
 @transaction.atomic
 def tag_create(*, actor, data: dict) -> Tag:
+    require_writer(actor)
     if data.get("shared") and not actor.is_admin:
         raise ValidationError({"shared": [_("Only an administrator may create tags shared by all teams.")]})
     clean = clean_tag(data)

@@ -11,6 +11,7 @@ urlpatterns = [
     path("customers/<int:pk>/", views.company_detail, name="company_detail"),
     path("customers/<int:pk>/edit/", views.company_edit, name="company_edit"),
     path("customers/<int:pk>/delete/", views.company_delete, name="company_delete"),
+    path("customers/<int:pk>/reveal/", views.company_reveal, name="company_reveal"),
     path("customers/<int:company_pk>/contacts/new/", views.contact_create, name="contact_create"),
     path("contacts/<int:pk>/edit/", views.contact_edit, name="contact_edit"),
     path("contacts/<int:pk>/delete/", views.contact_delete, name="contact_delete"),

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -23,14 +24,22 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from tradecrm.accounts.access import visible_team_ids
+from tradecrm.accounts.access import (
+    can_reveal,
+    has_action,
+    owner_ids,
+    require_action,
+    sees_all,
+    visible_team_ids,
+)
 from tradecrm.accounts.models import User
+from tradecrm.audit.services import audit_record
 from tradecrm.core import geo
 from tradecrm.core.errors import ConcurrentEditError
 from tradecrm.core.paging import BadCursor
 from tradecrm.core.phones import display_phone
 
-from . import filtering, selectors, services
+from . import filtering, masking, selectors, services
 from .forms import CompanyForm, ContactForm, TagForm
 from .models import BusinessType, CompanySize, CreditRating, PurchaseBand, Seniority, Source, Status
 from .widgets import options_html
@@ -278,10 +287,10 @@ def company_detail(request, pk: int):
     user = request.user
     company = selectors.company_get_for_user(user, pk)
     lang = get_language() or "en"
+    masked = contact_data_masked(user, company)
     contacts = selectors.company_contacts(company)
     for c in contacts:
-        c.phones_display = [display_phone(p) for p in c.phones]
-        c.whatsapp_display = display_phone(c.whatsapp) if c.whatsapp.startswith("+") else c.whatsapp
+        _contact_display(c, masked)
         c.seniority_label = _label(Seniority.choices, c.seniority)
         c.language_label = _label(geo.language_choices(lang), c.preferred_language)
     office = geo.office_state(company.timezone, company.country, company.office_start, company.office_end)
@@ -294,11 +303,15 @@ def company_detail(request, pk: int):
         "company": company,
         "tags": selectors.company_tags(company),
         "can_delete": _can_delete_company(user, company),
+        "can_edit": has_action(user, "edit"),
+        "masked": masked,
+        "can_reveal": masked and can_reveal(user),
+        "company_email": masking.mask_email(company.email) if masked else company.email,
         "contacts": contacts,
         "followers": list(company.followers.all().only("id", "username", "first_name", "last_name")),
         "office": office,
         "my_time": _clock(mine) if mine else None,
-        "phones": [display_phone(p) for p in company.phones],
+        "phones": [masking.mask_phone(p) if masked else display_phone(p) for p in company.phones],
         "country_name": geo.country_name(company.country, lang),
         "currency_label": currencies.get(company.currency, company.currency),
         "language_label": _label(geo.language_choices(lang), company.preferred_language),
@@ -321,13 +334,81 @@ def company_detail(request, pk: int):
 
 def _can_delete_company(user, company) -> bool:
     """Followers may edit but not delete: the archive must outlive a rep's mistakes."""
-    return user.is_admin or user.is_manager or company.owner_id == user.id
+    return has_action(user, "delete") and (user.is_admin or user.is_manager or company.owner_id in owner_ids(user))
+
+
+# --- contact data: masked unless revealed ----------------------------------------------------------
+
+
+def contact_data_masked(user, company) -> bool:
+    """Whether the page shows the customer's phones and emails masked: always without the "reveal"
+    permission. With it, in full on the customers the user is responsible for (owns, acts for, or
+    sees through their team scope); on a customer they only follow, masked until they press Reveal,
+    which is audited."""
+    if not can_reveal(user):
+        return True
+    if sees_all(user) or company.owner_id in owner_ids(user):
+        return False
+    return company.team_id is None or company.team_id not in (visible_team_ids(user) or [])
+
+
+def _contact_display(c, masked: bool) -> None:
+    if masked:
+        c.emails_display = [masking.mask_email(e) for e in c.emails]
+        c.phones_display = [masking.mask_phone(p) for p in c.phones]
+        c.whatsapp_display = masking.mask_phone(c.whatsapp)
+    else:
+        c.emails_display = list(c.emails)
+        c.phones_display = [display_phone(p) for p in c.phones]
+        c.whatsapp_display = display_phone(c.whatsapp) if c.whatsapp.startswith("+") else c.whatsapp
+
+
+def _mask_form(form, obj, fields) -> None:
+    """An edit form shows masked phones and emails to a user who may not see them; what comes
+    back unchanged is mapped to the stored values by the services (masking.unmask_changes)."""
+    for f in fields:
+        value = getattr(obj, f)
+        if f in masking.PHONE_KEYS:
+            shown = [masking.mask_phone(v) for v in value] if isinstance(value, list) else masking.mask_phone(value)
+        else:
+            shown = [masking.mask_email(v) for v in value] if isinstance(value, list) else masking.mask_email(value)
+        form.initial[f] = "\n".join(shown) if isinstance(shown, list) else shown
+
+
+@login_required
+@require_http_methods(["POST"])
+def company_reveal(request, pk: int):
+    """Show the customer's full phones and emails (htmx), for users with the "reveal" permission;
+    one "reveal" audit event for the company and one per contact."""
+    user = request.user
+    company = selectors.company_get_for_user(user, pk)
+    require_action(user, "reveal")
+    contacts = selectors.company_contacts(company)
+    with transaction.atomic():
+        audit_record(actor=user, action="reveal", obj=company,
+                     changes={"fields": ["email", "phones"]})  # fmt: skip
+        for c in contacts:
+            audit_record(actor=user, action="reveal", obj=c, changes={"fields": ["emails", "phones", "whatsapp"]})
+    for c in contacts:
+        _contact_display(c, False)
+    ctx = {
+        "company": company,
+        "contacts": contacts,
+        "masked": False,
+        "can_reveal": False,
+        "can_edit": has_action(user, "edit"),
+        "phones": [display_phone(p) for p in company.phones],
+        "company_email": company.email,
+        "revealed": True,
+    }
+    return render(request, "customers/_revealed.html", ctx)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def company_create(request):
     user = request.user
+    require_action(user, "create")
     form = CompanyForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
         company = _save_new(request, form, services.company_create)
@@ -347,7 +428,10 @@ def company_create(request):
 def company_edit(request, pk: int):
     user = request.user
     company = selectors.company_get_for_user(user, pk)
+    require_action(user, "edit")
     form = CompanyForm(request.POST or None, user=user, company=company)
+    if contact_data_masked(user, company):
+        _mask_form(form, company, ("email", "phones"))
     stale = False
     if request.method == "POST" and form.is_valid():
         saved, stale = _save_versioned(request, form, services.company_update, company=company)
@@ -364,6 +448,7 @@ def company_edit(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def company_delete(request, pk: int):
     company = selectors.company_get_for_user(request.user, pk)
+    require_action(request.user, "delete")
     if not _can_delete_company(request.user, company):
         raise PermissionDenied(_("Only the owner, a manager or an administrator may delete a customer."))
     if request.method == "POST":
@@ -391,6 +476,7 @@ def company_delete(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def contact_create(request, company_pk: int):
     company = selectors.company_get_for_user(request.user, company_pk)
+    require_action(request.user, "edit")
     form = ContactForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         contact = _save_new(request, form, services.contact_create, company=company)
@@ -409,7 +495,10 @@ def contact_create(request, company_pk: int):
 @require_http_methods(["GET", "POST"])
 def contact_edit(request, pk: int):
     contact = selectors.contact_get_for_user(request.user, pk)
+    require_action(request.user, "edit")
     form = ContactForm(request.POST or None, contact=contact)
+    if contact_data_masked(request.user, contact.company):
+        _mask_form(form, contact, ("emails", "phones", "whatsapp"))
     stale = False
     if request.method == "POST" and form.is_valid():
         saved, stale = _save_versioned(request, form, services.contact_update, contact=contact)
@@ -426,6 +515,7 @@ def contact_edit(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def contact_delete(request, pk: int):
     contact = selectors.contact_get_for_user(request.user, pk)
+    require_action(request.user, "edit")
     if request.method == "POST":
         services.contact_delete(actor=request.user, contact=contact)
         messages.success(request, _("Contact “%(name)s” deleted.") % {"name": contact.full_name})

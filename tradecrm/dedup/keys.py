@@ -24,6 +24,8 @@ from collections.abc import Iterable, Sequence
 
 from django.db import connection
 
+from tradecrm.core.crypto import decrypt_value
+
 from .models import KeyKind
 from .normalize import (
     domain_key,
@@ -198,6 +200,7 @@ def insert_company_keys(rows: Sequence[tuple[int, int, int]], cursor=None) -> No
         cursor.executemany(COMPANY_KEY_INSERT, rows)
 
 
+TAX_ID_LABEL = "customers.company.tax_id"  # Company.tax_id is encrypted (core/crypto.py)
 COMPANY_KEY_FIELDS = (
     "id",
     "name",
@@ -235,17 +238,23 @@ def _chunks(ids: Iterable[int]) -> Iterable[list[int]]:
 def refresh_company_keys(company_ids: Iterable[int]) -> None:
     """Rewrite the key rows of these companies from their current values (deleted companies lose
     theirs). Call it inside the writer's transaction."""
-    from tradecrm.customers.models import Company
+    from tradecrm.customers.models import Company, tax_id_hash
 
     for batch in _chunks(dict.fromkeys(company_ids)):
         rows: list[tuple[int, int, int]] = []
-        for values in Company.objects.filter(id__in=batch).values(*COMPANY_KEY_FIELDS):
+        hashes: list[tuple[str, int]] = []
+        for values in Company.objects.filter(id__in=batch).values(*COMPANY_KEY_FIELDS, "tax_id_hash"):
             rows += company_key_rows(values["id"], values)
+            # the tax id's blind index (customers.models) follows the tax id, whoever wrote it
+            if (h := tax_id_hash(values["tax_id"])) != values["tax_id_hash"]:
+                hashes.append((h, values["id"]))
         placeholders = ",".join(["%s"] * len(batch))
         with connection.cursor() as cur:
             cur.execute(f"DELETE FROM dedup_companykey WHERE company_id IN ({placeholders})", batch)
             if rows:
                 cur.executemany(COMPANY_KEY_INSERT, rows)
+            if hashes:
+                cur.executemany("UPDATE customers_company SET tax_id_hash = %s WHERE id = %s", hashes)
 
 
 def refresh_contact_keys(contact_ids: Iterable[int]) -> None:
@@ -305,6 +314,8 @@ def rebuild_keys(entity: str = "companies", *, progress=None, batch: int = 20000
                     out = []
                     for row in rows:
                         values = dict(zip(fields, row, strict=True))
+                        if values.get("tax_id"):  # encrypted at rest; this reads the raw column
+                            values["tax_id"] = decrypt_value(values["tax_id"], TAX_ID_LABEL)
                         for f in ("email_domains", "phones", "emails"):
                             if isinstance(values.get(f), str):
                                 values[f] = json.loads(values[f] or "[]")

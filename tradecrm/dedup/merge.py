@@ -403,7 +403,15 @@ def may_merge(actor, owners: list[tuple[int | None, int | None, str]]) -> str:
     Administrators and managers may merge every customer they can see. A sales rep may merge
     only customers owned by themselves or by their own team: merging moves the whole history of
     a customer, and a rep should not fold a colleague's customer of another team into theirs."""
-    if actor is None or actor.is_admin or actor.is_manager:
+    from tradecrm.accounts.access import has_action, read_only_message
+
+    if actor is None or actor.is_admin:
+        return ""
+    if getattr(actor, "is_read_only", False):
+        return read_only_message()
+    if not has_action(actor, "merge"):
+        return _("Your role may not merge duplicates.")
+    if actor.is_manager:
         return ""
     for owner_id, team_id, name in owners:
         if owner_id == actor.id or (actor.team_id and team_id == actor.team_id):

@@ -31,6 +31,9 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from tradecrm.core.crypto import decrypt_value
+
+from .keys import TAX_ID_LABEL
 from .models import PairStatus
 from .scoring import (
     ContactProfile,
@@ -239,7 +242,7 @@ def _company_values(row) -> dict:
         "email_domains": _json_list(domains),
         "website": website,
         "phones": _json_list(phones),
-        "tax_id": tax,
+        "tax_id": decrypt_value(tax, TAX_ID_LABEL) if tax else tax,  # encrypted at rest
     }
 
 

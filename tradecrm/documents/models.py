@@ -18,7 +18,11 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from tradecrm.catalog.models import PERCENT, PRICE, QTY, Unit
+from tradecrm.core.crypto import EncryptedTextField, PartlyEncryptedJSONField
 from tradecrm.core.models import TimeStamped
+
+# the parts of an issued document's snapshot stored encrypted (bank details, tax ids)
+SNAPSHOT_ENCRYPTED = (("bank",), ("seller", "tax_id"), ("buyer", "tax_id"))
 
 
 class Incoterm(models.TextChoices):
@@ -73,7 +77,7 @@ class SellerProfile(TimeStamped):
     phone = models.CharField(_("phone"), max_length=64, blank=True)
     email = models.CharField(_("email"), max_length=254, blank=True)
     website = models.CharField(_("website"), max_length=255, blank=True)
-    tax_id = models.CharField(_("tax / registration number"), max_length=64, blank=True)
+    tax_id = EncryptedTextField(_("tax / registration number"), max_length=64, blank=True)
     logo = models.FileField(_("logo"), max_length=255, upload_to="letterhead/", blank=True)
     is_default = models.BooleanField(_("default"), default=False)
     version = models.PositiveIntegerField(default=1)
@@ -100,11 +104,12 @@ class BankAccount(TimeStamped):
     beneficiary = models.CharField(_("beneficiary"), max_length=255)
     beneficiary_address = models.TextField(_("beneficiary address"), blank=True)
     bank_name = models.CharField(_("bank"), max_length=255)
-    bank_address = models.TextField(_("bank address"), blank=True)
-    swift = models.CharField(_("SWIFT / BIC"), max_length=11)
-    account_number = models.CharField(_("account number"), max_length=64)
-    iban = models.CharField(_("IBAN"), max_length=34, blank=True)
-    intermediary_bank = models.TextField(_("intermediary bank"), blank=True)
+    # encrypted at rest (core/crypto.py, decision 0011)
+    bank_address = EncryptedTextField(_("bank address"), blank=True)
+    swift = EncryptedTextField(_("SWIFT / BIC"), max_length=11)
+    account_number = EncryptedTextField(_("account number"), max_length=64)
+    iban = EncryptedTextField(_("IBAN"), max_length=34, blank=True)
+    intermediary_bank = EncryptedTextField(_("intermediary bank"), blank=True)
     is_default = models.BooleanField(_("default for its currency"), default=False)
     active = models.BooleanField(_("active"), default=True)
     version = models.PositiveIntegerField(default=1)
@@ -277,6 +282,9 @@ class Quotation(TradeDocument):
     decided_at = models.DateTimeField(_("answered"), null=True, blank=True)
     decision_note = models.TextField(_("customer's answer"), blank=True)
 
+    # the bank details and tax ids the snapshot copies are encrypted at rest; the rest stays plain JSON
+    snapshot = PartlyEncryptedJSONField(default=dict, blank=True, editable=False, paths=SNAPSHOT_ENCRYPTED)
+
     class Meta:
         verbose_name = _("quotation")
         verbose_name_plural = _("quotations")
@@ -314,6 +322,9 @@ class ProformaInvoice(TradeDocument):
     balance_amount = models.DecimalField(_("balance"), max_digits=18, decimal_places=2, default=Decimal("0"))
     deposit_due_date = models.DateField(_("deposit due"), null=True, blank=True)
     balance_due_date = models.DateField(_("balance due"), null=True, blank=True)
+
+    # the bank details and tax ids the snapshot copies are encrypted at rest; the rest stays plain JSON
+    snapshot = PartlyEncryptedJSONField(default=dict, blank=True, editable=False, paths=SNAPSHOT_ENCRYPTED)
 
     class Meta:
         verbose_name = _("proforma invoice")

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tradecrm.accounts.access import require_writer
 from tradecrm.audit.models import AuditEvent
 from tradecrm.audit.services import audit_record
 from tradecrm.core.errors import ConcurrentEditError
@@ -184,6 +185,7 @@ def followup_create(
     *, actor, company: Company, data: dict, kind: str = FollowUpKind.MANUAL, previous: FollowUp | None = None
 ) -> FollowUp:
     """Plan a follow-up. The result carries `warnings` (e.g. a due time in the past)."""
+    require_writer(actor)
     clean = clean_followup(data, actor=actor, company=company)
     followup = FollowUp(
         company=company,
@@ -218,6 +220,7 @@ def followup_create(
 def followup_update(*, actor, followup: FollowUp, version: int, data: dict) -> FollowUp:
     """Change title, notes, due time, priority, contact, assignee or recurrence of an open or
     closed follow-up. Moving the due time re-arms its reminder."""
+    require_writer(actor)
     clean = clean_followup(data, actor=actor, company=followup.company, partial=True, current=followup)
     before = {k: getattr(followup, k) for k in clean}
     fields = {k: v for k, v in clean.items() if before.get(k) != v}
@@ -268,6 +271,7 @@ def followup_complete(*, actor, followup: FollowUp, version: int, log: dict | No
     contact is written to the customer's timeline in the same transaction and becomes the
     follow-up's outcome. A repeating follow-up plans its next occurrence (`next_occurrence` on
     the result), at the same local time for the assignee."""
+    require_writer(actor)
     if followup.version != version:
         raise _conflict(followup)
     _check_open(followup)
@@ -321,6 +325,7 @@ def followup_complete(*, actor, followup: FollowUp, version: int, log: dict | No
 
 @transaction.atomic
 def followup_cancel(*, actor, followup: FollowUp, version: int) -> FollowUp:
+    require_writer(actor)
     if followup.version != version:
         raise _conflict(followup)
     _check_open(followup)
@@ -336,6 +341,7 @@ def followup_cancel(*, actor, followup: FollowUp, version: int) -> FollowUp:
 
 @transaction.atomic
 def followup_reopen(*, actor, followup: FollowUp, version: int) -> FollowUp:
+    require_writer(actor)
     if followup.version != version:
         raise _conflict(followup)
     if followup.status == FollowUpStatus.OPEN:
@@ -370,6 +376,7 @@ def can_delete_followup(user, followup: FollowUp) -> bool:
 
 @transaction.atomic
 def followup_delete(*, actor, followup: FollowUp) -> None:
+    require_writer(actor)
     if not can_delete_followup(actor, followup):
         raise PermissionDenied(
             _(
@@ -392,6 +399,7 @@ def company_mark_reviewed(*, actor, company: Company) -> int:
     """The customer's profile was checked now: set reviewed_at and complete the open profile-review
     follow-up (the scan plans the next one when the rule's period has passed again). Returns the
     number of review follow-ups completed."""
+    require_writer(actor)
     now = timezone.now()
     Company.objects.filter(pk=company.pk).update(reviewed_at=now)
     company.reviewed_at = now

@@ -39,6 +39,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from tradecrm.accounts.access import company_visibility_q, tag_visibility_q
+from tradecrm.core.crypto import encrypt_value
 from tradecrm.customers.validation import assignable_owner_error
 from tradecrm.dedup.models import KeyKind
 
@@ -411,10 +412,19 @@ class Context:
         self._tags: dict[str, int | None] = {}
         self.tag_team_id = getattr(actor, "team_id", None) if not getattr(actor, "is_admin", False) else None
         self.companies_created = 0
+        from tradecrm.automation.importing import ImportAssigner
+
+        # assignment rules, compiled once; None when someone other than the importer was chosen as
+        # the file's owner (the default owner is the importer) or no rule is active
+        chosen = self.options.get("owner_id")
+        self.assign = ImportAssigner.for_import(job, actor, dry_run=dry_run,
+                                                explicit_owner=bool(chosen) and chosen != self.actor_id)
 
     def close(self) -> None:
         if self.registry is not None:
             self.registry.close()
+        if self.assign is not None:
+            self.assign.finish()
 
     # owners named in the file ("Owner" column): username, email or full name
     def owner(self, raw: str) -> tuple[int, int | None] | str:
@@ -837,7 +847,11 @@ class CompanyImport:
                         continue
                     why = [str(MATCH_REASONS[k]) for k in sorted(best[0][1]) if k in MATCH_REASONS]
             if target is None:
+                if ctx.assign is not None and not r.owner:
+                    owner = ctx.assign.decide(r, owner)
                 rec = CompanyRec(None, None, new=True, owner_id=owner[0], team_id=owner[1])
+                if ctx.assign is not None:
+                    ctx.assign.bind(rec)
                 rec.keys, rec.search, rec.first_row, rec.prep = r.keys, r.search, r.num, r.prep
                 if r.prep is None:
                     rec.values = {**r.values}
@@ -934,6 +948,7 @@ class CompanyImport:
     def _write(
         self, w: Writer, new_recs: list[CompanyRec], changed: list[CompanyRec], res: ChunkResult
     ) -> None:
+        from tradecrm.customers.models import tax_id_hash
         from tradecrm.dedup.keys import (
             company_keys,
             contact_keys,
@@ -945,7 +960,7 @@ class CompanyImport:
         ctx = self.ctx
         now, actor = ctx.db_now, ctx.actor_id
         ids = w.allocate("customers_company", len(new_recs))
-        company_rows, key_rows, tag_rows = [], [], []
+        company_rows, key_rows, tag_rows, tax_rows = [], [], [], []
         new_contacts: list[tuple[int, dict]] = []
         fast_contacts: list[tuple] = []
         for rec, cid in zip(new_recs, ids, strict=True):
@@ -954,8 +969,9 @@ class CompanyImport:
             if prep is not None:
                 # the row as the cleaner prepared it: only ids, owner and times are added here
                 company_rows.append(
-                    (cid, now, now, *prep[0], rec.owner_id, rec.team_id, *prep[1], 1, actor, actor)
-                )
+                    (cid, now, now, *_encrypt_mid(prep[0]), rec.owner_id, rec.team_id,
+                     _enc(prep[1][0], NOTES_LABEL), *prep[1][1:], 1, actor, actor)
+                )  # fmt: skip
                 if prep[2] is not None:
                     fast_contacts.append((cid, rec.contacts[0] if rec.contacts else {}, prep[2]))
             else:
@@ -966,9 +982,15 @@ class CompanyImport:
                 company_rows.append(self._company_row(cid, v, rec, now, actor))
                 new_contacts += [(cid, c) for c in rec.contacts]
             key_rows += [(cid, kind, key) for kind, key in rec.keys]
+            tax = prep[0][_MID_TAX] if prep is not None else v["tax_id"]
+            if tax:
+                tax_rows.append((cid, tax_id_hash(tax)))
             if rec.tag_ids:
                 tag_rows += [(cid, t) for t in rec.tag_ids]
         w.insert("customers_company", COMPANY_COLUMNS, company_rows)
+        if ctx.assign is not None:
+            ctx.assign.after_insert(w, new_recs, now)
+        w.update("customers_company", ("tax_id_hash",), tax_rows)
         res.created(ids, "customers.company")
         # existing companies the chunk changed
         updates: dict[tuple, list[tuple]] = {}
@@ -1009,6 +1031,7 @@ class CompanyImport:
         hash_ = key_hash
         for (company_id, c, (mid, tail, ckeys)), ctid in zip(fast_contacts, contact_ids, strict=False):
             c["id"] = ctid
+            tail = (tail[0], _enc(tail[1], CONTACT_NOTES_LABEL), *tail[2:])
             contact_rows.append((ctid, now, now, company_id, *mid, True, *tail, 1, actor, actor))
             for kind, key, text in ckeys:
                 ckey_rows.append((ctid, kind, key if text is None else hash_(kind, f"{company_id}{text}")))
@@ -1027,7 +1050,7 @@ class CompanyImport:
             w.execute(
                 f"UPDATE customers_contact SET {sets}email = %s, search_text = %s, version = version + 1, "
                 f"updated_at = %s, updated_by_id = %s WHERE id = %s",
-                [*(_db_value(f, c[f]) for f in fields), (c.get("emails") or [""])[0],
+                [*(_db_value(f, c[f], CONTACT_ENCRYPTED) for f in fields), (c.get("emails") or [""])[0],
                  R.contact_search_text(c), now, actor, c["id"]],
             )  # fmt: skip
             res.changes.append((rec.first_row, "customers.contact", c["id"], "merged",
@@ -1045,10 +1068,10 @@ class CompanyImport:
             cid,
             now,
             now,
-            *R.company_mid(v),
+            *_encrypt_mid(R.company_mid(v)),
             rec.owner_id,
             rec.team_id,
-            v["notes"],
+            _enc(v["notes"], NOTES_LABEL),
             rec.search,
             1,
             actor,
@@ -1067,7 +1090,7 @@ class CompanyImport:
             c.get("title", ""), c.get("seniority", ""), d(emails), d(c.get("phones") or []), emails[0] if emails else "",
             c.get("whatsapp", ""), c.get("wechat", ""), c.get("linkedin", ""), c.get("skype", ""),
             bday.isoformat() if bday else None, bool(c.get("is_primary")), c.get("preferred_language", ""),
-            c.get("notes", ""), R.contact_search_text(c), 1, actor, actor,
+            _enc(c.get("notes", ""), CONTACT_NOTES_LABEL), R.contact_search_text(c), 1, actor, actor,
         )  # fmt: skip
 
 
@@ -1084,7 +1107,27 @@ def _pseudo(pid: int) -> CompanyRec:
     return rec
 
 
-def _db_value(f: str, v):
+# Encrypted at rest (core/crypto.py): these raw writes must store what the model fields would.
+TAX_ID_LABEL, NOTES_LABEL = "customers.company.tax_id", "customers.company.notes"
+CONTACT_NOTES_LABEL = "customers.contact.notes"
+COMPANY_ENCRYPTED = {"tax_id": TAX_ID_LABEL, "notes": NOTES_LABEL}
+CONTACT_ENCRYPTED = {"notes": CONTACT_NOTES_LABEL}
+_MID_TAX = R.MID_FIELDS.index("tax_id")
+
+
+def _enc(value, label: str):
+    return encrypt_value(value, label)
+
+
+def _encrypt_mid(mid: tuple) -> tuple:
+    if not mid[_MID_TAX]:
+        return mid
+    return (*mid[:_MID_TAX], encrypt_value(mid[_MID_TAX], TAX_ID_LABEL), *mid[_MID_TAX + 1 :])
+
+
+def _db_value(f: str, v, encrypted: dict = COMPANY_ENCRYPTED):
+    if f in encrypted:
+        return encrypt_value(v, encrypted[f])
     if f in R.LIST_FIELDS:
         return R.dumps(v or [])
     if isinstance(v, dt.date):

@@ -7,6 +7,8 @@ services (validation, revisions, stale-version refusal).
 
 from __future__ import annotations
 
+import io
+
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import File, Query, Router
@@ -199,11 +201,11 @@ def upload_attachment(request: HttpRequest, interaction_id: Id, file: File[Uploa
 def download_attachment(request: HttpRequest, attachment_id: Id):
     attachment = selectors.attachment_get_for_user(request.auth, attachment_id)
     try:
-        handle = attachment.file.open("rb")
+        data = services.attachment_read(attachment)  # stored encrypted
     except FileNotFoundError:
         raise Http404 from None
     response = FileResponse(
-        handle, as_attachment=True, filename=attachment.name, content_type=attachment.content_type
+        io.BytesIO(data), as_attachment=True, filename=attachment.name, content_type=attachment.content_type
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"

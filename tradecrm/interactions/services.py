@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F, Max
@@ -18,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tradecrm.audit.services import audit_record
+from tradecrm.core.crypto import decrypt_bytes, encrypt_bytes
 from tradecrm.core.errors import ConcurrentEditError
 from tradecrm.core.search import search_document
 from tradecrm.core.uploads import check_upload as _check_upload
@@ -27,6 +29,8 @@ from tradecrm.customers.models import Company, Contact
 from .models import CONTACT_TYPES, Attachment, Interaction, InteractionRevision, InteractionSource
 from .validation import clean_interaction, html_to_text
 
+# uploaded files are stored AES-GCM encrypted under this associated data (core/crypto.py)
+ATTACHMENT_LABEL = "interactions.attachment.file"
 TRACKED_FIELDS = ("type", "direction", "occurred_at", "duration_minutes", "subject", "body", "contact_id")
 
 
@@ -246,7 +250,7 @@ def _store_attachment(actor, interaction: Interaction, upload, meta: dict[str, A
         sha256=meta["sha256"],
         uploaded_by=actor if getattr(actor, "pk", None) else None,
     )
-    attachment.file.save(meta["name"], upload, save=False)
+    attachment.file.save(meta["name"], ContentFile(encrypt_bytes(_read_all(upload), ATTACHMENT_LABEL)), save=False)
     try:
         attachment.save()
         audit_record(
@@ -259,6 +263,22 @@ def _store_attachment(actor, interaction: Interaction, upload, meta: dict[str, A
         default_storage.delete(attachment.file.name)
         raise
     return attachment
+
+
+def _read_all(upload) -> bytes:
+    if hasattr(upload, "seek"):
+        upload.seek(0)
+    if hasattr(upload, "chunks"):
+        return b"".join(upload.chunks())
+    return upload.read()
+
+
+def attachment_read(attachment: Attachment) -> bytes:
+    """The file's plaintext: stored encrypted (core/crypto.py); files stored before that come back
+    as they are. FileNotFoundError when the file is gone."""
+    with attachment.file.open("rb") as f:
+        data = f.read()
+    return decrypt_bytes(data, ATTACHMENT_LABEL)
 
 
 @transaction.atomic

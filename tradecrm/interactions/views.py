@@ -9,6 +9,7 @@ server time can be measured alone (bench/timeline.py).
 from __future__ import annotations
 
 import datetime as dt
+import io
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
@@ -398,11 +399,11 @@ def attachment_upload(request, pk: int):
 def attachment_download(request, pk: int):
     attachment = selectors.attachment_get_for_user(request.user, pk)
     try:
-        handle = attachment.file.open("rb")
+        data = services.attachment_read(attachment)  # stored encrypted
     except FileNotFoundError:
         raise Http404 from None
     response = FileResponse(
-        handle, as_attachment=True, filename=attachment.name, content_type=attachment.content_type
+        io.BytesIO(data), as_attachment=True, filename=attachment.name, content_type=attachment.content_type
     )
     # Always a download, never rendered by the browser in our origin.
     response["X-Content-Type-Options"] = "nosniff"

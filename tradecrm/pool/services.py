@@ -28,8 +28,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tradecrm.accounts.access import visible_team_ids
-from tradecrm.accounts.models import Role, User
+from tradecrm.accounts.access import has_action, require_writer, visible_team_ids
+from tradecrm.accounts.models import User
 from tradecrm.audit import chain
 from tradecrm.audit.models import AuditEvent
 from tradecrm.audit.services import audit_record
@@ -59,10 +59,11 @@ def _check_admin(actor) -> None:
 
 
 def can_manage(user, company: Company | None = None) -> bool:
-    """Managers (of the customer's team, when given) and administrators."""
+    """Administrators, and the roles allowed to manage the pool (by default managers) for the
+    customers of the teams they see (when a customer is given)."""
     if user.is_admin:
         return True
-    if user.role != Role.MANAGER:
+    if not has_action(user, "manage_pool"):
         return False
     if company is None:
         return True
@@ -209,6 +210,7 @@ def pool_release(
     *, actor, company: Company, reason: str, pool: Pool | None = None, now: dt.datetime | None = None
 ) -> PoolMove:
     """The owner (or their manager, or an admin) puts the customer into a pool, saying why."""
+    require_writer(actor)
     now = now or timezone.now()
     company = Company.objects.select_for_update().get(pk=company.pk)
     errors = Errors()
@@ -270,6 +272,7 @@ def _take(*, entry: PoolEntry, user: User, kind: str, actor, now: dt.datetime) -
 @transaction.atomic
 def pool_claim(*, actor, company_id: int, now: dt.datetime | None = None) -> PoolMove:
     """A rep takes a customer from a pool they see: daily limit, maximum holdings, cooldown."""
+    require_writer(actor)
     now = now or timezone.now()
     entry = (PoolEntry.objects.select_for_update().select_related("pool")
              .filter(company_id=company_id, pool__in=pools_for_user(actor)).first())  # fmt: skip

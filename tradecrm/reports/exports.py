@@ -51,7 +51,7 @@ from django.utils.text import capfirst
 from django.utils.translation import get_language, gettext_lazy, override
 from django.utils.translation import gettext as _
 
-from tradecrm.accounts.access import can_export, can_see_costs
+from tradecrm.accounts.access import can_export, can_reveal, can_see_costs
 from tradecrm.audit.services import audit_record
 from tradecrm.core import geo
 from tradecrm.core.ids import parse_id
@@ -563,6 +563,7 @@ class Export:
     tz: ZoneInfo
     via: str
     page_size: int = PAGE_SIZE
+    mask: tuple[str, ...] = ()  # keys of phones and emails to mask (customers.masking)
     rows: int = 0
     _done: bool = False
     _reader: Iterator[list[dict]] | None = None
@@ -592,8 +593,16 @@ class Export:
             self.start()
         first, self._first = self._first, None
         if first is not None:
-            yield first
-            yield from self._reader
+            yield self._masked(first)
+            for page in self._reader:
+                yield self._masked(page)
+
+    def _masked(self, rows: list[dict]) -> list[dict]:
+        if self.mask:
+            from tradecrm.customers.masking import mask_rows
+
+            mask_rows(rows, self.mask)
+        return rows
 
     # CSV ---------------------------------------------------------------------------------------
 
@@ -723,6 +732,15 @@ _WIDE = {"name", "address", "main_products", "notes", "message", "description", 
          "importer_name", "exporter_name", "company__name", "name_en", "specification"}  # fmt: skip
 
 
+def _mask_keys(actor, columns: list[Column]) -> tuple[str, ...]:
+    """The phone and email columns, masked for a user whose role may not see them in full."""
+    if can_reveal(actor):
+        return ()
+    from tradecrm.customers.masking import MASKED_KEYS
+
+    return tuple(c.key for c in columns if c.key in MASKED_KEYS)
+
+
 def export_prepare(
     *, actor, entity: str, fmt: str, params: Mapping[str, Any], via: str = "web", language: str = "",
     page_size: int = PAGE_SIZE,
@@ -754,6 +772,7 @@ def export_prepare(
     export = Export(
         actor=actor, entity=spec, fmt=fmt, filters=filters, used_params=p.used, columns=columns,
         headers=headers, language=language, tz=tz, via=via, page_size=page_size,
+        mask=_mask_keys(actor, columns),
     )  # fmt: skip
     export.start()
     return export

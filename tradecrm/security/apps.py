@@ -6,3 +6,6 @@ class SecurityConfig(AppConfig):
     name = "tradecrm.security"
     label = "security"
     verbose_name = _("Sign-in security")
+
+    def ready(self):
+        from . import signals  # noqa: F401

@@ -24,6 +24,14 @@ class Command(BaseCommand):
         parser.add_argument("--no-migrate", action="store_true")
 
     def handle(self, *args, **o):
+        from tradecrm.core import crypto
+
+        # encryption at rest needs a key before the first encrypted value (decision 0011)
+        if not settings.TRADECRM_ENCRYPTION_KEYS and not crypto.key_file_named_explicitly():
+            path, created = crypto.init_key_file()
+            if created:
+                self.stdout.write(self.style.WARNING(f"Created the encryption key file {path} — back it up "
+                                                     "separately from the database."))  # fmt: skip
         if not o["no_migrate"]:
             call_command("migrate", interactive=False, verbosity=0)
         if not settings.DEBUG and not settings.TESTING:
