@@ -162,7 +162,9 @@ def _validity(on: dt.date, today: dt.date) -> dt.date:
 
 
 def _issue_quotation(actor, quotation: Quotation, approver, on: dt.date) -> Quotation:
-    if services.approval_required():
+    from tradecrm.automation.approvals import quotation_needs_approval
+
+    if services.approval_required() or quotation_needs_approval(quotation):
         quotation = services.quotation_submit(actor=actor, quotation=quotation, version=quotation.version)
         quotation = services.quotation_approve(actor=approver, quotation=quotation, version=quotation.version)
     quotation = services.quotation_issue(actor=actor, quotation=quotation, version=quotation.version)

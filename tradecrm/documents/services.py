@@ -742,6 +742,9 @@ def quotation_submit(*, actor, quotation: Quotation, version: int | None = None)
         raise ValidationError({"lines": [_("Add at least one line before submitting the quotation.")]})
     _set(QUOTATION, quotation, fresh, actor, {"status": S.PENDING_APPROVAL})
     audit_record(actor=actor, action="quotation.submit", obj=quotation)
+    from tradecrm.automation.approvals import quotation_submitted
+
+    quotation_submitted(actor=actor, quotation=fresh)  # the requests in the approvals inbox
     return quotation
 
 
@@ -763,6 +766,9 @@ def quotation_approve(
     audit_record(
         actor=actor, action="quotation.approve", obj=quotation, changes={"note": (note or "").strip()}
     )
+    from tradecrm.automation.approvals import quotation_decided
+
+    quotation_decided(actor=actor, quotation=fresh, approved=True, note=note)
     return quotation
 
 
@@ -782,6 +788,9 @@ def quotation_approval_reject(
         raise _status_error(fresh, _("%(number)s is not waiting for approval."))
     _set(QUOTATION, quotation, fresh, actor, {"status": S.DRAFT, "approved_at": None, "approved_by": None})
     audit_record(actor=actor, action="quotation.approval_reject", obj=quotation, changes={"note": note})
+    from tradecrm.automation.approvals import quotation_decided
+
+    quotation_decided(actor=actor, quotation=fresh, approved=False, note=note)
     return quotation
 
 
@@ -791,6 +800,10 @@ def issue_blockers(quotation: Quotation) -> list[str]:
         return [_("Waiting for a manager's approval.")]
     if quotation.status == S.DRAFT and approval_required():
         return [_("Quotations need a manager's approval before they are issued: submit it for approval.")]
+    from tradecrm.automation.approvals import quotation_needs_approval
+
+    if quotation.status == S.DRAFT and quotation_needs_approval(quotation):
+        return [_("A discount above the limit or credit terms (O/A, D/A) need a manager's approval: submit it.")]
     return []
 
 
@@ -811,6 +824,14 @@ def quotation_issue(*, actor, quotation: Quotation, version: int) -> Quotation:
         raise _status_error(
             fresh,
             _("%(number)s needs a manager's approval before it is issued: submit it for approval first."),
+        )
+    from tradecrm.automation.approvals import quotation_needs_approval
+
+    if fresh.status == S.DRAFT and quotation_needs_approval(fresh):  # discount above the limit, O/A or D/A
+        raise _status_error(
+            fresh,
+            _("%(number)s needs a manager's approval (discount above the limit or credit terms): submit it for "
+              "approval first."),
         )
     errors = Errors()
     if not fresh.lines.exists():

@@ -153,6 +153,10 @@ def veto_delete(*, actor, rule: VetoRule) -> None:
 
 
 def _notify_owner(company, actor, change: GradeChange) -> None:
+    from tradecrm.automation import events
+
+    events.emit(events.TIER_CHANGED, obj_type=events.OBJ_COMPANY, obj_id=company.pk, actor=actor,
+                changes={"tier": [change.from_tier, change.to_tier]})
     if not company.owner_id or company.owner_id == getattr(actor, "pk", None):
         return
     from django.urls import reverse

@@ -197,6 +197,13 @@ def inquiry_create(*, actor, data: dict, external_id: str = "") -> Inquiry:
         obj=inquiry,
         changes={"channel": inquiry.channel, "company": inquiry.company_id, "items": _items_audit(items)},
     )
+    if not data.get("owner"):  # nobody named: the assignment rules for inquiries decide
+        from tradecrm.automation.assignment import assign_new_inquiry
+
+        assign_new_inquiry(inquiry=inquiry, actor=actor)
+    from tradecrm.automation import events
+
+    events.emit(events.INQUIRY_CREATED, obj_type=events.OBJ_INQUIRY, obj_id=inquiry.pk, actor=actor)
     return inquiry
 
 
@@ -624,6 +631,10 @@ def opportunity_move_stage(
             changes={"stage": [previous_stage_id, stage.pk], "status": opportunity.status,
                      "loss_reason": opportunity.loss_reason_id, "seconds_in_previous": seconds},
         )  # fmt: skip
+        from tradecrm.automation import events
+
+        events.emit(events.STAGE_CHANGED, obj_type=events.OBJ_OPPORTUNITY, obj_id=opportunity.pk, actor=actor,
+                    changes={"stage": [previous_stage_id, stage.pk]})
     else:
         audit_record(
             actor=actor, action="opportunity.reorder", obj=opportunity, changes={"position": position}
