@@ -8,7 +8,7 @@ export TRADECRM_DATA_DIR ?= $(CURDIR)/var
 PG_URL ?= postgres://postgres@127.0.0.1:5432/tradecrm
 PYTEST_ARGS ?=
 
-.PHONY: run test test-pg test-browser screenshots install assets system-deps browser-deps bench demo lint format openapi clean
+.PHONY: run test test-pg test-browser screenshots install assets system-deps browser-deps mail-deps bench demo lint format openapi clean
 
 run: install
 	$(VENV)/bin/tradecrm run --port $(PORT)
@@ -57,6 +57,11 @@ static/vendor/.installed: package.json package-lock.json scripts/copy_vendor.py 
 # Debian's Chromium for the browser tests (Playwright cannot download browsers here)
 browser-deps:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
+
+# Debian's Dovecot for the email tests (a throw-away IMAP server they configure and start themselves;
+# without it those tests are skipped locally, and fail in CI)
+mail-deps:
+	@command -v dovecot >/dev/null || test -x /usr/sbin/dovecot || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd >/dev/null; }
 
 demo: install
 	$(VENV)/bin/tradecrm migrate --noinput

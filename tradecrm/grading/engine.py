@@ -9,7 +9,8 @@ Phases (each timed into `GradingRun.phases`):
   payments    receivables due so far, what arrived by the due date (allocations × payments),
               overdue amount and days
   engagement  interactions (messages from the customer, meetings and visits), samples (count,
-              average feedback rating = satisfaction), inquiries (intent)
+              average feedback rating = satisfaction, unless the customer answered satisfaction
+              surveys: then their average on the 1–5 scale), inquiries (intent)
   potential   customs records in the window
   score       numpy over arrays of one element per customer: thresholds → points, weighted mean,
               tier, veto caps, overrides, RFM segment, lifecycle and churn risk
@@ -274,6 +275,14 @@ def aggregate_engagement(data: Data, today: dt.date, since: dt.date) -> int:
         [since],
     )
     data.place(samples, ("eng_samples", "satisfaction"))
+    # Satisfaction-survey answers (service app, all on the 1–5 scale: NPS 0–10 is stored mapped)
+    # replace the sample ratings for the customers that answered any.
+    surveys = _fetch(
+        "SELECT v.company_id, AVG(v.score_5) FROM service_survey v WHERE v.score_5 IS NOT NULL "
+        "GROUP BY v.company_id",
+        [],
+    )
+    data.place(surveys, ("satisfaction",))
     np.nan_to_num(data.cols["eng_samples"], copy=False, nan=0.0)
     data.cols["engagement"] = data.cols["eng_interactions"] + 2 * data.cols["eng_samples"]
     inquiries = _fetch(

@@ -6,3 +6,11 @@ class ServiceConfig(AppConfig):
     name = "tradecrm.service"
     label = "service"
     verbose_name = _("Feedback and surveys")
+
+    def ready(self):
+        from tradecrm.followups.notifications import register_kind
+
+        from .texts import RENDERERS
+
+        for kind, render in RENDERERS.items():
+            register_kind(kind, render)
