@@ -97,7 +97,8 @@ class GroupQuery(Schema):
     entity: Entity = "companies"
     threshold: float | None = Field(None, ge=0, le=1)
     limit: int = Field(50, ge=1, le=500)
-    offset: int = Field(0, ge=0)
+    # bounded: a 2**100 offset cannot be echoed back as JSON (was a 500)
+    offset: int = Field(0, ge=0, le=2**31 - 1)
 
 
 class DismissIn(Schema):

@@ -203,7 +203,7 @@ def list_merges(request: HttpRequest, query: Query[MergeListQuery]):
     """Merges you did or whose kept record you can see, newest first (keyset paged)."""
     qs = merge.merges_for_user(request.auth)
     if query.entity:
-        qs = qs.filter(entity=merge.ENTITY_NAMES[query.entity])
+        qs = qs.filter(entity=merge.ENTITY_NAMES[_entity(query.entity)])
     rows, nxt, prev = keyset_page(
         qs, Sort("created_at", True, "datetime"), query.cursor or None, query.limit, ("id", "created_at")
     )

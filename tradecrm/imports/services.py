@@ -315,8 +315,11 @@ def import_job_dry_run(*, actor, job: ImportJob) -> dict:
         report = engine.dry_run(job, actor)
     except FileRejected as exc:
         raise _file_error(exc) from None
-    ImportJob.objects.filter(pk=job.pk).update(report=report, status=JobStatus.CHECKED, version=F("version") + 1,
-                                               total_rows=report["rows_read"], updated_at=timezone.now())  # fmt: skip
+    # the check itself writes nothing and may take minutes: only its outcome is one short transaction
+    with transaction.atomic():
+        ImportJob.objects.filter(pk=job.pk).update(report=report, status=JobStatus.CHECKED, version=F("version") + 1,
+                                                   total_rows=report["rows_read"], updated_at=timezone.now())  # fmt: skip
+        audit_record(actor=actor, action="import.check", obj=job, changes={"rows_read": report["rows_read"]})
     job.refresh_from_db()
     return report
 
