@@ -66,7 +66,22 @@ class _ServerErrors(logging.Handler):
 
 
 @pytest.fixture
-def fuzz_world(db, make_company, alice, bob, carol, dave, admin):
+def _keep_connection():
+    """Schemathesis calls the WSGI app itself, so Django's request signals close "old" database
+    connections inside the test's transaction (on PostgreSQL: "Cannot open a new connection in an
+    atomic block"). Django's own test client unhooks them the same way."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def fuzz_world(db, _keep_connection, make_company, alice, bob, carol, dave, admin):
     """A little data so that generated ids hit real rows now and then, and tokens for two roles."""
     from tradecrm.accounts.models import ApiToken
 
