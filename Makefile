@@ -7,6 +7,8 @@ PORT ?= 8000
 export TRADECRM_DATA_DIR ?= $(CURDIR)/var
 PG_URL ?= postgres://postgres@127.0.0.1:5432/tradecrm
 PYTEST_ARGS ?=
+# test processes (pytest-xdist); each has its own test database and data dir
+TEST_WORKERS ?= 2
 
 .PHONY: run test test-pg test-browser screenshots install assets system-deps browser-deps mail-deps bench demo lint format openapi clean
 
@@ -14,12 +16,12 @@ run: install
 	$(VENV)/bin/tradecrm run --port $(PORT)
 
 test: install
-	TRADECRM_DATA_DIR=$(CURDIR)/var/test $(VENV)/bin/pytest -m "not browser" $(PYTEST_ARGS)
+	TRADECRM_DATA_DIR=$(CURDIR)/var/test $(VENV)/bin/pytest -m "not browser" -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # the same suite against the PostgreSQL server (DATABASE_URL overrides PG_URL)
 test-pg: install
 	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} TRADECRM_DATA_DIR=$(CURDIR)/var/test-pg \
-	  $(VENV)/bin/pytest -m "not browser" $(PYTEST_ARGS)
+	  $(VENV)/bin/pytest -m "not browser" -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 test-browser: install browser-deps
 	TRADECRM_DATA_DIR=$(CURDIR)/var/test-browser $(VENV)/bin/pytest -m browser tests/browser -p no:xdist $(PYTEST_ARGS)
