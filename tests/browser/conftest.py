@@ -30,9 +30,9 @@ def page(monkeypatch):
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
         context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="en-US")
         pg = context.new_page()
-        pg.set_default_timeout(15_000)
+        pg.set_default_timeout(30_000)  # the shared 2-core machine can be slow
         pg.js_errors = []
-        pg.on("pageerror", lambda exc: pg.js_errors.append(str(exc)))
+        pg.on("pageerror", lambda exc: pg.js_errors.append(f"{exc} {getattr(exc, 'stack', '')}"))
         yield pg
         context.close()
         browser.close()

@@ -129,7 +129,4 @@ def test_manager_sees_every_chart(page, live_server, carol, business):
         page.locator(f'[data-testid="chart-{key}"][data-rendered="1"] canvas').first.wait_for()
     page.wait_for_timeout(800)
     shot(page, "dashboard-zh.png", guide="dashboard-zh")
-    known = [e for e in page.js_errors if "reading '0'" in e]
-    assert [e for e in page.js_errors if e not in known] == []
-    if known:  # open bug: the Chinese dashboard throws once since the CSP change; see the closing note
-        pytest.xfail(f"known script error on the Chinese dashboard: {known[0]}")
+    assert page.js_errors == []

@@ -70,9 +70,25 @@
     }
   }
 
+  function hasSize(el) { return el.clientWidth > 0 && el.clientHeight > 0; }
+
+  // ECharts lays a chart out from its container's size: a map drawn (or resized) in a box of 0×0
+  // (still being laid out, or hidden) ends in a singular transform and throws, so a chart is only
+  // drawn once its box has a size, and only resized while it has one.
   function draw(el) {
     var node = document.getElementById(el.dataset.reportChart);
     if (!node) return;
+    if (!hasSize(el)) {
+      if (window.ResizeObserver) {
+        var waiting = new ResizeObserver(function () {
+          if (hasSize(el)) { waiting.disconnect(); draw(el); }
+        });
+        waiting.observe(el);
+      } else {
+        window.setTimeout(function () { draw(el); }, 100);
+      }
+      return;
+    }
     var spec = JSON.parse(node.textContent);
     var chart = echarts.init(el, null, { renderer: "canvas" });
     chart.setOption(option(spec));
@@ -89,7 +105,9 @@
         .then(function (r) { return r.json(); })
         .then(function (geo) { echarts.registerMap("world", geo); maps.forEach(draw); });
     }
-    window.addEventListener("resize", function () { charts.forEach(function (c) { c.resize(); }); });
+    window.addEventListener("resize", function () {
+      charts.forEach(function (c) { if (hasSize(c.getDom())) c.resize(); });
+    });
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
