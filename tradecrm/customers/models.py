@@ -251,6 +251,22 @@ class Contact(TimeStamped):
         return name or self.name_local or self.email
 
 
+class CompanyHsCode(models.Model):
+    """One HS code of interest of a customer (`Company.hs_codes`), one row per code, so that the
+    customer list's HS-code filter can find the customers interested in a code prefix by an index
+    range instead of reading every customer's list. Written only by database triggers on the
+    company table (migration 0010), which also catch the importers' raw inserts; never by code."""
+
+    company = models.ForeignKey(Company, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    code = models.CharField(max_length=16)
+
+    class Meta:
+        indexes = [models.Index(fields=["code", "company"], name="company_hs_code_idx")]
+
+    def __str__(self) -> str:
+        return self.code
+
+
 class SavedSegment(TimeStamped):
     """A smart list (保存的客户分组): a named combination of the customer list's filters. Its members
     are computed when it is read, for whoever reads it, so a shared segment never shows a customer

@@ -80,7 +80,12 @@ class OrderLine(DocumentLine):
 
     class Meta(DocumentLine.Meta):
         verbose_name = _("order line")
-        indexes = [models.Index(fields=["product", "order"], name="orderline_product_idx")]
+        indexes = [
+            models.Index(fields=["product", "order"], name="orderline_product_idx"),
+            # the customer list's HS-code filter collects the buyers of a code prefix by this range
+            # (customers.selectors.hs_company_ids)
+            models.Index(fields=["hs_code", "order"], name="orderline_hs_idx"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="order_line_quantity_positive"),
             models.CheckConstraint(condition=Q(unit_price__gte=0), name="order_line_price_not_negative"),

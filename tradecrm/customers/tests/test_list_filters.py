@@ -131,6 +131,61 @@ def test_hs_prefix_matches_own_codes_order_lines_and_customs_records(alice):
     assert [r["name"] for r in rows] == ["Ordered", "Own Codes", "Recorded"]
 
 
+@pytest.mark.parametrize("cap", [2_000, 0], ids=["collected-ids", "per-customer-walk"])
+def test_hs_filter_gives_the_same_answer_on_both_plans(alice, dave, monkeypatch, cap):
+    """A rare prefix is answered from the ids the three index ranges collect, a common one (more
+    than HS_ID_CAP customers; cap 0 forces it here) by the per-customer walk: the same customers,
+    and the visibility rule still applies."""
+    from tradecrm.customers import selectors
+
+    monkeypatch.setattr(selectors, "HS_ID_CAP", cap)
+    _co(alice, "Own Codes", hs_codes=["847130", "6109"])
+    ordered, recorded = _co(alice, "Ordered"), _co(alice, "Recorded")
+    _line(_order(ordered), hs="847150")
+    _record(recorded, "8471300000")
+    _line(_order(_co(alice, "Cancelled"), status="cancelled"), hs="847199")
+    _line(_order(_co(dave, "West Buyer")), hs="847110")  # another team's: never listed for alice
+    assert _names(alice, hs="8471") == ["Ordered", "Own Codes", "Recorded"]
+    assert _names(alice, hs="99") == []
+    assert _names(dave, hs="8471") == ["West Buyer"]
+    rows, _n, _p = company_list(alice, CompanyFilters(hs="8471", sort="name"))
+    assert [r["name"] for r in rows] == ["Ordered", "Own Codes", "Recorded"]
+
+
+def test_hs_codes_of_interest_are_kept_in_their_table_by_every_writer(alice):
+    """The triggers of migration 0010 keep customers_companyhscode in step with Company.hs_codes,
+    whether the ORM or plain SQL (as the importers use) writes the customer."""
+    from django.db import connection
+
+    from tradecrm.customers.models import CompanyHsCode
+    from tradecrm.customers.selectors import hs_company_ids
+
+    def codes(company_id):
+        return sorted(CompanyHsCode.objects.filter(company_id=company_id).values_list("code", flat=True))
+
+    c = _co(alice, "Kept", hs_codes=["847130", "6109"])
+    assert codes(c.pk) == ["6109", "847130"]
+    c.hs_codes = ["9403"]
+    c.save()
+    assert codes(c.pk) == ["9403"]
+    Company.objects.filter(pk=c.pk).update(hs_codes=[])
+    assert codes(c.pk) == []
+    Company.objects.filter(pk=c.pk).update(hs_codes=["6205", "6109"])
+    assert hs_company_ids("62") == {c.pk}
+    table = connection.ops.quote_name(Company._meta.db_table)
+    with connection.cursor() as cur:
+        cur.execute(f"UPDATE {table} SET name = %s WHERE id = %s", ["Renamed", c.pk])  # codes untouched
+    assert codes(c.pk) == ["6109", "6205"]
+    raw = _co(alice, "Raw")
+    cast = "::jsonb" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cur:
+        cur.execute(f"UPDATE {table} SET hs_codes = %s{cast} WHERE id = %s", ['["8501"]', raw.pk])
+    assert codes(raw.pk) == ["8501"]
+    c.delete()
+    assert codes(c.pk) == []
+    assert hs_company_ids("85") == {raw.pk}
+
+
 def test_last_contact_before_includes_never_and_after_is_inclusive_in_the_viewers_day(alice):
     tz = zoneinfo.ZoneInfo("Asia/Shanghai")
     early = _co(alice, "Early", last_contact_at=dt.datetime(2026, 3, 1, 10, tzinfo=UTC))
