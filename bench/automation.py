@@ -8,12 +8,16 @@ with --save).
   assignment rules and with 50 active assignment rules (country / HS code / product line /
   language / source conditions; user, round-robin and least-loaded targets, maximum holdings;
   ordered so most rows try many rules before one matches, 1 in 5 rows reaching the last rule).
-  Runs alternate (none, rules, none, …); wall time medians; the target is ≤ +20 %.
-* `scheduled`: a database of `--rows` customers (raw inserts into the real, migrated schema), one
+  Runs alternate (none, rules, none, …); medians of wall time and of CPU time (user + system of
+  the CLI and the workers it waits for: on a shared machine the wall time mostly measures the
+  neighbours); the target is ≤ +20 %.
+* `scheduled`: a database of `--rows` customers (raw executemany into the real, migrated schema,
+  indexes rebuilt after; kept as var/bench/automation/loaded-<rows>-keep.sqlite3), one
   scheduled rule matching ~10 % of them (country in DE/FR/IT and status dormant) with four
   set-based actions (add a tag, set a field, create a follow-up, notify the owner), run through
   `engine.run_scheduled` in a child process: the first run, then a forced second run of the same
-  period (idempotence: 0 rows changed). The target is ≤ 30 s per run.
+  period (idempotence: 0 rows changed), then the sealing of the run's audit events (which the
+  worker's minutely backstop does). The target is ≤ 30 s per run.
 * `decide`: in process, the 50 rules compiled once and decided on 100,000 synthetic prepared rows
   (the per-row work the import adds, without the import around it); best of 3.
 """
@@ -24,6 +28,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import shutil
 import sqlite3
 import statistics
@@ -144,8 +149,11 @@ def import_run(tpl: Path, rules: bool, tag: str) -> dict:
     cmd = [sys.executable, "-m", "tradecrm.cli", "import", str(FILE), "--entity", "companies", "--source", "generic",
            "--json", "--as", USER]  # fmt: skip
     t = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     p = subprocess.run(cmd, env=env_for(db), cwd=common.ROOT, capture_output=True, text=True)
     wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the CLI and the workers it waited for
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if p.returncode:
         raise RuntimeError(p.stderr[-3000:])
     out = json.loads(p.stdout[p.stdout.index("{") :])
@@ -158,7 +166,7 @@ def import_run(tpl: Path, rules: bool, tag: str) -> dict:
     ).fetchone()[0]
     conn.close()
     unlink(db)
-    return {"rules": 50 if rules else 0, "wall_s": round(wall, 2), "created": out.get("created"),
+    return {"rules": 50 if rules else 0, "wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "created": out.get("created"),
             "rows_read": out.get("rows_read"), "distinct_owners": owners[0], "companies": owners[2],
             "assignment_audit_events": audit}  # fmt: skip
 
@@ -171,12 +179,21 @@ def bench_import(repeat: int) -> dict:
     for i in range(repeat):
         for rules in (False, True):
             r = import_run(tpl, rules, f"imp-{i}-{int(rules)}")
-            log(f"import rules={r['rules']}: {r['wall_s']} s, owners {r['distinct_owners']}")
+            log(
+                f"import rules={r['rules']}: {r['wall_s']} s wall, {r['cpu_s']} s CPU, owners {r['distinct_owners']}"
+            )
             runs.append(r)
     none = statistics.median(r["wall_s"] for r in runs if not r["rules"])
     with_rules = statistics.median(r["wall_s"] for r in runs if r["rules"])
+    cpu_none = statistics.median(r["cpu_s"] for r in runs if not r["rules"])
+    cpu_rules = statistics.median(r["cpu_s"] for r in runs if r["rules"])
+    # CPU time (user + system of the CLI and its workers) is what the rules add; on the shared
+    # machine wall time mostly measures the neighbours
     return {"file": FILE.name, "median_wall_s_no_rules": none, "median_wall_s_50_rules": with_rules,
-            "overhead_percent": round((with_rules / none - 1) * 100, 1), "target_percent": 20, "runs": runs}  # fmt: skip
+            "overhead_percent": round((with_rules / none - 1) * 100, 1),
+            "median_cpu_s_no_rules": cpu_none, "median_cpu_s_50_rules": cpu_rules,
+            "cpu_overhead_percent": round((cpu_rules / cpu_none - 1) * 100, 1), "target_percent": 20,
+            "runs": runs}  # fmt: skip
 
 
 SCHEDULED = r"""
@@ -197,74 +214,109 @@ rule = Rule.objects.filter(name="Wake dormant EU").first() or rule_create(actor=
                 {"type": "notify", "to": "owner", "message": "Dormant customer to reactivate"}]})
 out = []
 for key in (None, "second-run-same-period"):
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     run = engine.run_scheduled(rule, force_key=key)
-    out.append({"seconds": round(time.perf_counter() - t, 2), "status": run.status,
+    out.append({"seconds": round(time.perf_counter() - t, 2), "cpu_seconds": round(time.process_time() - c, 2),
+                "status": run.status,
                 "rows": [r.get("rows") for r in run.results], "action_seconds": [r.get("seconds") for r in run.results]})
+from tradecrm.audit import chain
+t, c = time.perf_counter(), time.process_time()
+sealed = chain.seal()
+out.append({"sealed_audit_events": sealed, "seal_seconds": round(time.perf_counter() - t, 2),
+            "seal_cpu_seconds": round(time.process_time() - c, 2)})
 print(json.dumps(out))
 """
 
 
 def load_companies(db: Path, rows: int) -> dict:
-    """Raw inserts into the migrated schema: owners spread over the reps, ~10 % DE/FR/IT dormant."""
-    conn = sqlite3.connect(db)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    cols = [r[1] for r in conn.execute("PRAGMA table_info(customers_company)")]
-    notnull = {r[1]: r for r in conn.execute("PRAGMA table_info(customers_company)")}
+    """Raw inserts into the migrated schema: owners spread over the reps, ~10 % DE/FR/IT dormant.
+
+    Loaded the way a bulk loader does it (not what is measured): the customer table's indexes and
+    its search-index insert trigger dropped, journal and fsync off, one executemany per 100,000
+    rows; then the indexes rebuilt, the trigger restored and the (empty) search index rebuilt, so
+    the database is as the application would have it. No ANALYZE (the application never runs one).
+    """
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=OFF")
+    conn.execute("PRAGMA synchronous=OFF")
+    conn.execute("PRAGMA cache_size=-200000")
+    info = list(conn.execute("PRAGMA table_info(customers_company)"))
     reps = [
         (r[0], r[1]) for r in conn.execute("SELECT id, team_id FROM accounts_user WHERE username LIKE 'rep%'")
     ]
+    schema = conn.execute(
+        "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = 'customers_company' "
+        "AND type IN ('index', 'trigger') AND sql IS NOT NULL"
+    ).fetchall()
+    t = time.perf_counter()
+    for kind, name, _sql in schema:
+        if kind == "index" or name.endswith("_fts_ai"):
+            conn.execute(f'DROP {kind.upper()} "{name}"')
     rng = random.Random(10)
     countries = ["US", "GB", "ES", "PL", "NL", "BR", "IN", "JP", "DE", "FR", "IT"]
     statuses = ["lead", "prospect", "repeat", "dormant", "lost"]
     now = "2026-03-01 00:00:00"
     defaults = {"email_domains": "[]", "phones": "[]", "hs_codes": "[]", "version": 1, "status": "lead",
                 "created_at": now, "updated_at": now}  # fmt: skip
-    use = [c for c in cols if c != "id"]
-    t = time.perf_counter()
-    batch = []
-    for i in range(rows):
-        owner, team = reps[i % len(reps)]
-        country = countries[rng.randrange(len(countries))]
-        v = {"name": f"Bench Co {i}", "country": country, "status": statuses[rng.randrange(5)], "owner_id": owner,
-             "team_id": team}  # fmt: skip
-        batch.append(tuple(v.get(c, defaults.get(c, None if not notnull[c][3] else "")) for c in use))
-        if len(batch) == 50_000:
-            conn.executemany(
-                f"INSERT INTO customers_company ({', '.join(use)}) VALUES ({', '.join('?' * len(use))})",
-                batch,
-            )
-            conn.commit()
-            batch = []
-    if batch:
-        conn.executemany(
-            f"INSERT INTO customers_company ({', '.join(use)}) VALUES ({', '.join('?' * len(use))})", batch
-        )
-        conn.commit()
+    use = [r[1] for r in info if r[1] != "id"]
+    base = [defaults.get(r[1], None if not r[3] else "") for r in info if r[1] != "id"]
+    pos = {c: i for i, c in enumerate(use)}
+    at_name, at_country, at_status, at_owner, at_team = (pos[c] for c in ("name", "country", "status", "owner_id",
+                                                                             "team_id"))  # fmt: skip
+    sql = f"INSERT INTO customers_company ({', '.join(use)}) VALUES ({', '.join('?' * len(use))})"
+    nc, ns = len(countries), len(statuses)
+
+    def batch(lo: int, hi: int):
+        for i in range(lo, hi):
+            row = base.copy()
+            owner, team = reps[i % len(reps)]
+            row[at_name], row[at_owner], row[at_team] = f"Bench Co {i}", owner, team
+            row[at_country], row[at_status] = countries[rng.randrange(nc)], statuses[rng.randrange(ns)]
+            yield row
+
+    conn.execute("BEGIN")
+    for lo in range(0, rows, 100_000):
+        conn.executemany(sql, batch(lo, min(rows, lo + 100_000)))
+    conn.execute("COMMIT")
+    inserted = time.perf_counter() - t
+    for kind, name, ddl in schema:
+        if kind == "index" or name.endswith("_fts_ai"):
+            conn.execute(ddl)
+    conn.execute("INSERT INTO customers_company_fts(customers_company_fts) VALUES ('rebuild')")
     match = conn.execute(
         "SELECT COUNT(*) FROM customers_company WHERE country IN ('DE','FR','IT') AND status='dormant'"
     ).fetchone()[0]
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.execute("PRAGMA journal_mode=WAL")
     conn.close()
-    return {"rows": rows, "matching": match, "load_seconds": round(time.perf_counter() - t, 1)}
+    return {"rows": rows, "matching": match, "insert_seconds": round(inserted, 1),
+            "load_seconds": round(time.perf_counter() - t, 1)}  # fmt: skip
 
 
 def bench_scheduled(rows: int) -> dict:
     tpl = template()
-    db = fresh(tpl, "scheduled.sqlite3")
-    loaded = load_companies(db, rows)
-    log(f"loaded {loaded}")
+    keep = WORK / f"loaded-{rows}-keep.sqlite3"  # reused between runs (delete it after a schema change)
+    if not keep.exists():
+        db = fresh(tpl, "loading.sqlite3")
+        loaded = load_companies(db, rows)
+        (WORK / f"loaded-{rows}.json").write_text(json.dumps(loaded))
+        db.rename(keep)
+        log(f"loaded {loaded}")
+    loaded = json.loads((WORK / f"loaded-{rows}.json").read_text())
+    db = fresh(keep, "scheduled.sqlite3")
     out = json.loads(manage(["shell", "-c", SCHEDULED], db).strip().splitlines()[-1])
     conn = sqlite3.connect(db)
     check = {
         "tagged": conn.execute("SELECT COUNT(*) FROM customers_companytag").fetchone()[0],
         "followups": conn.execute("SELECT COUNT(*) FROM followups_followup").fetchone()[0],
         "notifications": conn.execute("SELECT COUNT(*) FROM followups_notification").fetchone()[0],
+        "audit_events": conn.execute(
+            "SELECT action, COUNT(*) FROM audit_auditevent WHERE action LIKE 'automation.%' GROUP BY action"
+        ).fetchall(),
     }
     conn.close()
     unlink(db)
-    return {**loaded, "first_run": out[0], "second_run": out[1], "after": check, "target_seconds": 30}
+    return {**loaded, "first_run": out[0], "second_run": out[1], "audit_seal_afterwards": out[2], "after": check,
+            "target_seconds": 30}  # fmt: skip
 
 
 def bench_decide(rows: int) -> dict:
@@ -284,7 +336,24 @@ def bench_decide(rows: int) -> dict:
     from tradecrm.automation.importing import _MID, ImportAssigner
 
     rng = random.Random(7)
-    countries = ["US", "DE", "GB", "FR", "CN", "IN", "BR", "ES", "IT", "NL", "PL", "TR", "AU", "CA", "JP", "MX"]
+    countries = [
+        "US",
+        "DE",
+        "GB",
+        "FR",
+        "CN",
+        "IN",
+        "BR",
+        "ES",
+        "IT",
+        "NL",
+        "PL",
+        "TR",
+        "AU",
+        "CA",
+        "JP",
+        "MX",
+    ]
     products = ["led lighting", "furniture", "auto parts", "textiles", "garden tools", "kitchenware", "toys"]
     sources = ["trade_show", "customs", "b2b", "website", "referral", ""]
     langs = ["en", "de", "fr", "es", "ja", "zh", ""]

@@ -214,11 +214,46 @@ def quotation_reasons(quotation) -> list[tuple[str, str, dict]]:
         out.append((ApprovalKind.QUOTATION_DISCOUNT,
                     _("Discount of %(d)s%% on quotation %(q)s (limit %(limit)s%%)") % {"d": top.normalize(), "q": _qlabel(quotation), "limit": limit.normalize()},
                     {"discount": str(top), "limit": str(limit)}))  # fmt: skip
+    low = margin_below_floor(quotation)
+    if low is not None:
+        out.append((ApprovalKind.QUOTATION_MARGIN,
+                    _("Margin below the %(floor)s%% floor on quotation %(q)s") % {"floor": low[1].normalize(), "q": _qlabel(quotation)},
+                    {"margin_percent": str(low[0]), "floor": str(low[1])}))  # fmt: skip
     if (quotation.payment_terms or "") in CREDIT_TERMS:
         out.append((ApprovalKind.CREDIT_TERMS,
                     _("Credit terms %(terms)s on quotation %(q)s") % {"terms": quotation.get_payment_terms_display(), "q": _qlabel(quotation)},
                     {"payment_terms": quotation.payment_terms}))  # fmt: skip
     return out
+
+
+def margin_floor() -> Decimal | None:
+    """The lowest margin (percent of revenue, after the export tax rebate) a quotation may have
+    without a manager's approval (TRADECRM_APPROVAL_MARGIN_FLOOR_PERCENT); unset or empty: no floor."""
+    value = getattr(settings, "TRADECRM_APPROVAL_MARGIN_FLOOR_PERCENT", None)
+    return None if value in (None, "") else Decimal(str(value))
+
+
+def margin_below_floor(quotation) -> tuple[Decimal, Decimal] | None:
+    """(margin percent, floor) when the quotation's lines that have a catalog cost earn less than
+    the floor; None when they do not, when no line has a cost, or when no rate to CNY is known for
+    the document's date (the margin cannot be computed then; the issue check names the rate)."""
+    floor = margin_floor()
+    if floor is None:
+        return None
+    costed = [line for line in quotation.lines.all() if line.unit_cost_cny is not None]
+    if not costed:
+        return None
+    from tradecrm.core import fx
+    from tradecrm.documents.lines import margin
+
+    try:
+        rate = fx.rate_on(quotation.currency, "CNY", quotation.document_date).rate
+    except fx.MissingRate:
+        return None
+    m = margin(costed, rate_to_cny=rate)
+    if m.margin_percent is None or m.margin_percent >= floor:
+        return None
+    return m.margin_percent, floor
 
 
 def _qlabel(q) -> str:

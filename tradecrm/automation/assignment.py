@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .conditions import compile_predicate, describe, explain, fields_for, fields_used
+from .conditions import RuleIndex, compile_predicate, describe, explain, fields_for, fields_used
 from .models import AssignmentRule, AssignTo
 
 NOTICE = "automation_assigned"
@@ -48,6 +48,11 @@ class Assigner:
             rules = list(AssignmentRule.objects.filter(entity=entity, active=True).order_by("position", "id"))
         self.fields = fields_for(entity)
         self.rules = [(r, compile_predicate(r.conditions)) for r in rules]
+        # only the rules a record can match are tried (see RuleIndex); their explanation is written
+        # once per rule, not per record
+        self.index = RuleIndex([r.conditions for r in rules], self.fields)
+        self._why: dict[int, list[str]] = {}
+        self._texts: dict[str, str] | None = None
         self.needed = set()
         for r, _p in self.rules:
             self.needed |= fields_used(r.conditions)
@@ -88,37 +93,56 @@ class Assigner:
         cap = r.max_holdings
         if r.assign_to == AssignTo.USER:
             if r.user_id not in self.active_users:
-                why.append(_("the rule's user is not active: passed over"))
+                why.append(self._t("inactive"))
                 return None
             if cap and self._holdings().get(r.user_id, 0) >= cap:
-                why.append(_("the rule's user holds %(n)s customers already (maximum %(max)s): passed over")
-                           % {"n": self._holdings()[r.user_id], "max": cap})  # fmt: skip
+                why.append(self._t("full") % {"n": self._holdings()[r.user_id], "max": cap})
                 return None
             return Decision(r.id, r.name, user_id=r.user_id, team_id=self.active_users[r.user_id], why=why)
         members = self.members.get(r.team_id, [])
         held = self._holdings() if (cap or r.assign_to == AssignTo.LEAST_LOADED) else {}
         eligible = [u for u in members if not cap or held.get(u, 0) < cap]
         if not eligible:
-            why.append(_("nobody in the team is active and below the maximum holdings: passed over"))
+            why.append(self._t("nobody"))
             return None
         if r.assign_to == AssignTo.LEAST_LOADED:
             pick = min(eligible, key=lambda u: (held.get(u, 0), u))
-            why.append(_("least loaded rep of the team (%(n)s customers)") % {"n": held.get(pick, 0)})
+            why.append(self._t("least") % {"n": held.get(pick, 0)})
         else:
             last = self.last.get(r.id)
             later = [u for u in eligible if last is None or u > last]
             pick = later[0] if later else eligible[0]
             self.last[r.id] = pick
             self.moved_rr.add(r.id)
-            why.append(_("next rep of the team in turn"))
+            why.append(self._t("turn"))
         return Decision(r.id, r.name, user_id=pick, team_id=r.team_id, why=why)
 
+    def _t(self, key: str) -> str:
+        """The explanation texts, translated once per assigner (an import asks per row)."""
+        if self._texts is None:
+            self._texts = {
+                "inactive": _("the rule's user is not active: passed over"),
+                "full": _("the rule's user holds %(n)s customers already (maximum %(max)s): passed over"),
+                "nobody": _("nobody in the team is active and below the maximum holdings: passed over"),
+                "least": _("least loaded rep of the team (%(n)s customers)"),
+                "turn": _("next rep of the team in turn"),
+            }
+        return self._texts[key]
+
+    def _why_of(self, r: AssignmentRule) -> list[str]:
+        why = self._why.get(r.id)
+        if why is None:
+            why = [_("rule “%(rule)s” matched") % {"rule": r.name}]
+            why += [describe(c, self.fields) for c in _leaves(r.conditions)] or [_("no conditions")]
+            self._why[r.id] = why
+        return list(why)
+
     def decide(self, values: dict) -> Decision | None:
-        for r, pred in self.rules:
+        rules = self.rules
+        for i in self.index.candidates(values):
+            r, pred = rules[i]
             if pred(values):
-                why = [_("rule “%(rule)s” matched") % {"rule": r.name}]
-                why += [describe(c, self.fields) for c in _leaves(r.conditions)] or [_("no conditions")]
-                d = self._place(r, why)
+                d = self._place(r, self._why_of(r))
                 if d is not None:
                     if d.user_id is not None and self.held is not None:
                         self.held[d.user_id] = self.held.get(d.user_id, 0) + 1

@@ -433,6 +433,110 @@ def compile_predicate(tree) -> Callable[[dict], bool]:
     return lambda r: any(p(r) for p in parts)
 
 
+# --- candidate index (many rules, one record at a time) ----------------------------------------------
+#
+# With dozens of assignment rules most records fail most rules, and an import asks once per row.
+# `RuleIndex` files each rule under a condition every match must meet (a country, a source, a
+# language, an HS-code prefix, …): a record then only tries the rules filed under its own values
+# plus the rules with no such condition ("generic"), in their original order. Each key mirrors
+# the predicate exactly (same comparison), so the first rule that holds is the same as when trying
+# them all.
+
+EQ_KEY, PREFIX_KEY = "eq", "prefix"
+
+
+def _leaf_keys(c: dict, fields: dict[str, Field]) -> tuple[float, list[tuple]] | None:
+    """(estimated share of records that pass, keys) for an indexable leaf; None if not."""
+    f = fields.get(c["field"])
+    if f is None:
+        return None
+    op, v = c["op"], c.get("value")
+    if op in ("eq", "in") and f.type in (STR, CHOICE):
+        vals = [v] if op == "eq" else list(v or [])
+        if not vals or not all(isinstance(x, str) for x in vals):
+            return None
+        share = len(vals) / (8 if f.type == CHOICE else 100)
+        return share, [(EQ_KEY, c["field"], x) for x in vals]
+    if op == "startswith" and f.type in (STR, LIST) and isinstance(v, str) and v:
+        low = v.lower()
+        return 10.0 ** -min(len(low), 6) * 10, [(PREFIX_KEY, c["field"], low)]
+    return None
+
+
+def index_keys(tree, fields: dict[str, Field]) -> list[tuple] | None:
+    """Keys of which a record that satisfies `tree` hits at least one; None: the tree may hold
+    for a record without any (the rule is generic)."""
+    best = _keys(tree, fields)
+    return best[1] if best else None
+
+
+def _keys(tree, fields) -> tuple[float, list[tuple]] | None:
+    if not tree:
+        return None
+    if "field" in tree:
+        return _leaf_keys(tree, fields)
+    if "all" in tree:
+        options = [k for c in tree["all"] if (k := _keys(c, fields)) is not None]
+        return min(options, key=lambda o: o[0]) if options else None
+    parts = [_keys(c, fields) for c in tree.get("any", [])]
+    if not parts or any(p is None for p in parts):
+        return None
+    return sum(p[0] for p in parts), [k for p in parts for k in p[1]]
+
+
+class RuleIndex:
+    """Which of `trees` (in order) a record may satisfy: `candidates(values)` gives their positions,
+    ascending, a superset of the trees that hold."""
+
+    def __init__(self, trees: list, fields: dict[str, Field]):
+        self.generic: list[int] = []
+        self.eq: dict[str, dict[str, list[int]]] = {}
+        self.prefix: dict[str, dict[str, list[int]]] = {}
+        self.prefix_lengths: dict[str, list[int]] = {}
+        for i, tree in enumerate(trees):
+            keys = index_keys(tree, fields)
+            if keys is None:
+                self.generic.append(i)
+                continue
+            for kind, name, value in set(keys):
+                target = self.eq if kind == EQ_KEY else self.prefix
+                target.setdefault(name, {}).setdefault(value, []).append(i)
+        for name, by in self.prefix.items():
+            self.prefix_lengths[name] = sorted({len(p) for p in by})
+        self.all = list(range(len(trees)))
+        self._eq_items = list(self.eq.items())
+        self._prefix_items = [(n, by, self.prefix_lengths[n]) for n, by in self.prefix.items()]
+
+    def candidates(self, values: dict) -> list[int]:
+        hits: list[int] = []
+        for name, by in self._eq_items:
+            v = values.get(name)
+            if type(v) is str:
+                found = by.get(v)
+                if found:
+                    hits += found
+            elif v is not None:  # not a string: compare the way the predicate does, rule by rule
+                for found in by.values():
+                    hits += found
+        for name, by, lengths in self._prefix_items:
+            v = values.get(name)
+            if v is None:
+                continue
+            items = v if isinstance(v, (list, tuple)) else (v,)
+            for item in items:
+                low = str(item).lower()
+                for n in lengths:
+                    if n > len(low):
+                        break
+                    found = by.get(low[:n])
+                    if found:
+                        hits += found
+        if not hits:
+            return self.generic
+        hits += self.generic
+        return sorted(set(hits))
+
+
 def describe(c: dict, fields: dict[str, Field]) -> str:
     f = fields.get(c["field"])
     label = str(f.label) if f else c["field"]

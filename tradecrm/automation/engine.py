@@ -25,6 +25,7 @@ from .conditions import annotate_for, compile_predicate, explain, fields_for, to
 from .models import Rule, RuleRun, RunStatus
 
 MAX_DEPTH = 3
+SCHEDULED_CHUNK = 10_000  # customers per transaction of a scheduled rule's action
 RETRY_DELAYS = (60, 300, 1800)  # seconds before the 1st, 2nd, 3rd retry
 
 # --- loading records ------------------------------------------------------------------------------
@@ -60,7 +61,8 @@ def _model(obj_type: str):
 
     mapping = {"inquiry": "sales.Inquiry", "opportunity": "sales.Opportunity", "quotation": "documents.Quotation",
                "order": "orders.Order", "followup": "followups.FollowUp", "ticket": "service.Ticket",
-               "payment": "orders.Receivable", "approval": "automation.Approval"}  # fmt: skip
+               "payment": "orders.Receivable", "approval": "automation.Approval",
+               "mail": "mailbox.MailMessage"}  # fmt: skip
     label = mapping.get(obj_type)
     if not label:
         return None
@@ -443,36 +445,71 @@ def run_scheduled(
         from tradecrm.accounts.access import visible_team_ids
 
         qs = qs.filter(team_id__in=visible_team_ids(author) or [])
+    # The customers matching at the start of the run, read once into a temporary table: every
+    # action works on this set, in chunks of SCHEDULED_CHUNK customers (an id range of the set),
+    # one short transaction each (SQLite has one writer: the users' own saves get their turn
+    # between chunks). Each set-based action skips what is done already, so a run cut short and
+    # re-run, or a second run, changes nothing twice.
+    table = f"automation_match_{run.pk}"
     results = []
     affected = 0
-    for i, action in enumerate(rule.actions):
-        ts = time.perf_counter()
-        try:
-            if action["type"] in SET_BASED:
-                with transaction.atomic():
-                    n = run_set_based(action, qs, rule=rule, author=author, now=now, run=run)
+    try:
+        chunks = _match_into(table, qs)
+        for i, action in enumerate(rule.actions):
+            ts = time.perf_counter()
+            n = 0
+            try:
+                if action["type"] in SET_BASED:
+                    for part in chunks:
+                        with transaction.atomic():
+                            n += run_set_based(action, part, rule=rule, author=author, now=now, run=run)
+                else:
+                    for part in chunks:
+                        for company in part.select_related("owner").order_by("id"):
+                            res = _run_one(
+                                action, i, rule=rule, run=run, company=company, author=author, now=now
+                            )
+                            n += 1 if res.get("ok") else 0
                 results.append({"type": action["type"], "ok": True, "rows": n,
                                 "seconds": round(time.perf_counter() - ts, 3)})  # fmt: skip
-            else:
-                n = 0
-                for cid in qs.order_by("id").values_list("id", flat=True).iterator(chunk_size=2000):
-                    from tradecrm.customers.models import Company
+                affected += n
+            except Exception as exc:  # noqa: BLE001
+                results.append({"type": action["type"], "ok": False, "rows": n,
+                                "error": f"{type(exc).__name__}: {exc}"[:500]})  # fmt: skip
+    finally:
+        from django.db import connection
 
-                    res = _run_one(action, i, rule=rule, run=run, company=Company.objects.get(pk=cid),
-                                   author=author, now=now)  # fmt: skip
-                    n += 1 if res.get("ok") else 0
-                results.append({"type": action["type"], "ok": True, "rows": n,
-                                "seconds": round(time.perf_counter() - ts, 3)})  # fmt: skip
-            affected += n
-        except Exception as exc:  # noqa: BLE001
-            results.append(
-                {"type": action["type"], "ok": False, "error": f"{type(exc).__name__}: {exc}"[:500]}
-            )
+        with connection.cursor() as cur:
+            cur.execute(f"DROP TABLE IF EXISTS {table}")
     status = RunStatus.DONE if all(r["ok"] for r in results) else RunStatus.FAILED
     RuleRun.objects.filter(pk=run.pk).update(results=results, status=status, affected=affected,
                                              finished_at=timezone.now(), seconds=round(time.perf_counter() - t0, 3))  # fmt: skip
     run.refresh_from_db()
     return run
+
+
+def _match_into(table: str, qs) -> list:
+    """Store the ids of `qs` in a temporary table; the chunks as querysets of customers (an id
+    range of the table each)."""
+    from django.db import connection
+    from django.db.models.expressions import RawSQL
+
+    from tradecrm.customers.models import Company
+
+    sub, params = qs.order_by().values("id").query.sql_with_params()
+    with connection.cursor() as cur:
+        cur.execute(f"DROP TABLE IF EXISTS {table}")
+        cur.execute(f"CREATE TEMPORARY TABLE {table} (id BIGINT PRIMARY KEY)")
+        cur.execute(f"INSERT INTO {table} (id) SELECT u.id FROM ({sub}) u", params)
+        cur.execute(f"SELECT id FROM {table} ORDER BY id")
+        ids = [row[0] for row in cur.fetchall()]
+    member = RawSQL(f"SELECT id FROM {table}", [])  # noqa: S611 - the name is ours, no user input
+    return [
+        Company.objects.filter(
+            pk__gte=ids[i], pk__lte=ids[min(i + SCHEDULED_CHUNK, len(ids)) - 1], pk__in=member
+        )
+        for i in range(0, len(ids), SCHEDULED_CHUNK)
+    ]
 
 
 def run_due_scheduled(now: dt.datetime | None = None) -> list[int]:

@@ -105,6 +105,74 @@ def emit(
     transaction.on_commit(_queue)
 
 
+BATCH = 500  # events per queued task when a bulk run emits many
+
+
+def emit_many(event: str, items: list[dict], *, actor=None) -> int:
+    """The bulk form of `emit` for runs that change many records at once (the nightly grading run):
+    ``items`` are ``{"obj_type", "obj_id", "changes"}``; after the commit they are queued in tasks
+    of BATCH events (not one task each), and nothing is queued when no rule listens. Returns how
+    many events were given."""
+    if event not in EVENTS:
+        raise ValueError(f"unknown automation event {event!r}")
+    if not items:
+        return 0
+    actor_id = getattr(actor, "pk", actor)
+    payloads = [
+        {"event": event, "obj_type": it["obj_type"], "obj_id": it["obj_id"], "actor_id": actor_id,
+         "changes": _jsonable(it.get("changes") or {}), "depth": 0, "chain": []}
+        for it in items
+    ]  # fmt: skip
+
+    def _queue() -> None:
+        from tradecrm.automation import engine, tasks
+
+        if not engine.has_rules_for(event):
+            return
+        for i in range(0, len(payloads), BATCH):
+            part = payloads[i : i + BATCH]
+            if sync():
+                tasks.automation_handle_events.call_local(part)
+            else:
+                tasks.automation_handle_events(part)
+
+    transaction.on_commit(_queue)
+    return len(payloads)
+
+
+def emit_grading_changes(*, run_id: int, actor=None) -> int:
+    """`tier.changed` for every customer a grading run moved from one tier to another (a first
+    grade is not a change), read from the run's GradeChange rows."""
+    from django.db.models import F
+
+    from tradecrm.automation import engine
+    from tradecrm.grading.models import GradeChange
+
+    if not engine.has_rules_for(TIER_CHANGED):  # the usual night: nothing listens, read nothing
+        return 0
+    rows = (
+        GradeChange.objects.filter(run_id=run_id)
+        .exclude(from_tier="")
+        .exclude(from_tier=F("to_tier"))
+        .order_by("id")
+        .values_list("company_id", "from_tier", "to_tier")
+    )
+    items = [{"obj_type": OBJ_COMPANY, "obj_id": cid, "changes": {"tier": [a, b]}} for cid, a, b in rows]
+    return emit_many(TIER_CHANGED, items, actor=actor)
+
+
+def emit_mail_received(messages) -> int:
+    """`mail.received` for each stored inbound message of a customer (the mailbox sync calls it once
+    per batch, after storing it): ``messages`` are MailMessage rows (pk, company_id, subject,
+    direction)."""
+    items = [
+        {"obj_type": OBJ_MAIL, "obj_id": m.pk, "changes": {"subject": (m.subject or "")[:255]}}
+        for m in messages
+        if getattr(m, "company_id", None) and getattr(m, "direction", "in") == "in"
+    ]
+    return emit_many(MAIL_RECEIVED, items)
+
+
 def sync() -> bool:
     """Run rules in the caller's thread (after the commit) instead of the queue: huey's immediate
     mode, or TRADECRM_AUTOMATION_SYNC (tests, the browser test's live server)."""

@@ -50,3 +50,20 @@ def assignment_get_for_user(user, rule_id: int) -> AssignmentRule:
     if rule is None:
         raise Http404
     return rule
+
+
+def approvals_of_record(
+    obj_type: str, obj_id: int, *, company_id: int | None = None, limit: int = 20
+) -> list:
+    """The approval requests about one record (newest first), for its page; the caller has already
+    loaded the record for the user (`<entity>_get_for_user`). On a customer's page
+    (`company_id`), also the requests about the customer's documents and pool claims."""
+    from django.db.models import Q
+
+    from .models import Approval
+
+    q = Q(obj_type=obj_type, obj_id=obj_id)
+    if company_id:
+        q |= Q(company_id=company_id) | Q(obj_type="pool_claim", obj_id=company_id)
+    return list(Approval.objects.filter(q).select_related("requested_by", "decided_by").order_by("-created_at",
+                                                                                              "-id")[:limit])  # fmt: skip

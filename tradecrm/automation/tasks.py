@@ -14,6 +14,23 @@ def automation_handle_event(payload: dict):
 
 
 @db_task()
+def automation_handle_events(payloads: list[dict]):
+    """A batch of events from a bulk run (events.emit_many); one failing event does not stop the
+    others."""
+    import logging
+
+    from .engine import handle_event
+
+    out = []
+    for payload in payloads:
+        try:
+            out += handle_event(payload)
+        except Exception:  # noqa: BLE001 - logged; the rest of the batch still runs
+            logging.getLogger(__name__).exception("automation event %s failed", payload.get("event"))
+    return out
+
+
+@db_task()
 def automation_retry_action(run_id: int, index: int, attempt: int):
     from .engine import retry_action
 

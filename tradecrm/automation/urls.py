@@ -21,4 +21,5 @@ urlpatterns = [
     path("automation/assignment/<int:pk>/delete/", views.assignment_delete, name="assignment_delete"),
     path("approvals/", views.approval_list, name="approvals"),
     path("approvals/<int:pk>/decide/", views.approval_decide, name="approval_decide"),
+    path("approvals/pool-claim/<int:company_pk>/", views.approval_pool_claim, name="approval_pool_claim"),
 ]

@@ -425,4 +425,24 @@ def approval_decide(request, pk: int):
     return redirect(reverse("automation:approvals"))
 
 
+@login_required
+@require_POST
+def approval_pool_claim(request, company_pk: int):
+    """The pool page's "Ask a manager" button once the daily claim limit is reached."""
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    try:
+        a = approvals.pool_claim_request(actor=request.user, company_id=company_pk,
+                                         reason=request.POST.get("reason", ""))  # fmt: skip
+    except ValidationError as exc:
+        for m in [m for ms in _errors(exc).values() for m in ms]:
+            messages.error(request, m)
+    else:
+        messages.success(request, _("Asked a manager: %(title)s") % {"title": a.title})
+    back = request.POST.get("next") or ""
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("automation:approvals")
+    return redirect(back)
+
+
 __all__ = ["OPS"]

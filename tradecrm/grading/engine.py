@@ -718,4 +718,9 @@ def run(*, trigger: str = "manual", actor=None, now: dt.datetime | None = None) 
             error=f"{type(exc).__name__}: {exc}"[:2000],
         )  # fmt: skip
     run_obj.refresh_from_db()
+    if run_obj.status == RunStatus.DONE and counts.get("tier_changes"):
+        # automation: "tier changed" rules for every change this run made, queued in batches
+        from tradecrm.automation.events import emit_grading_changes
+
+        emit_grading_changes(run_id=run_obj.pk, actor=actor)
     return run_obj

@@ -520,6 +520,11 @@ def order_set_status(
     _record_status(order, actor, current, status, on, note)
     audit_record(actor=actor, action="order.status", obj=order,
                  changes={"status": [current, status], "effective_on": on.isoformat(), "note": note})  # fmt: skip
+    # automation: "order status changed" rules (queued after the commit)
+    from tradecrm.automation import events
+
+    events.emit(events.ORDER_STATUS_CHANGED, obj_type=events.OBJ_ORDER, obj_id=order.pk, actor=actor,
+                changes={"status": [current, status]})  # fmt: skip
     order.warnings = warnings
     return order
 
