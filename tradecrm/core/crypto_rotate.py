@@ -22,6 +22,7 @@ from . import crypto
 ENCRYPTED_FILES = (
     ("interactions.Attachment", "file", "interactions.attachment.file"),
     ("mailbox.MailAttachment", "file", "mailbox.mailattachment.file"),
+    ("service.TicketAttachment", "file", "service.ticketattachment.file"),  # ticket files (photos, documents)
 )
 
 

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from tradecrm.core.crypto import decrypt_bytes
 from tradecrm.core.errors import ConcurrentEditError
 from tradecrm.customers.selectors import company_get_for_user
+from tradecrm.interactions.validation import sanitize_html
 
 from . import rendering, selectors, services
 from .forms import ComposeForm, MailboxForm, TemplateForm
@@ -112,7 +113,9 @@ def mailbox_delete(request, pk: int):
 def message_detail(request, pk: int):
     msg = selectors.message_get_for_user(request.user, pk)
     ctx = {"m": msg, "nav": "mail", "attachments": msg.attachments.all(), "events": msg.events.order_by("-at")[:50],
-           "is_owner": msg.mailbox.user_id == request.user.pk}  # fmt: skip
+           "is_owner": msg.mailbox.user_id == request.user.pk,
+           # stored sanitized (nh3) already; cleaned again on display, whatever wrote the row
+           "body_html": sanitize_html(msg.body_html) if msg.body_html else ""}  # fmt: skip
     return render(request, "mailbox/message_detail.html", ctx)
 
 

@@ -9,13 +9,16 @@ customers you see, and the survey settings (changed by administrators).
 from __future__ import annotations
 
 import datetime as dt
+import io
 from decimal import Decimal
 from typing import Literal
 
-from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from ninja import Field, File, Query, Router, Schema
+from ninja.files import UploadedFile
 
 from tradecrm.core.api import (
+    DELETE,
     LIST,
     PATCH,
     READ,
@@ -268,6 +271,63 @@ def comment(request: HttpRequest, ticket_id: Id, payload: CommentIn):
     e = services.ticket_comment(actor=request.auth, ticket=ticket, text=payload.text)
     return json_response({"id": e.id, "kind": e.kind, "from_status": "", "to_status": "", "text": e.text,
                           "changes": {}, "actor": user_ref(request.auth), "at": e.at}, status=201)  # fmt: skip
+
+
+# --- ticket files ----------------------------------------------------------------------------------
+
+
+class TicketFileOut(Schema):
+    id: int
+    ticket_id: int
+    name: str
+    size: int
+    content_type: str
+    uploaded_by: UserRef | None
+    uploaded_at: dt.datetime
+    url: str
+
+
+def _file_out(a) -> dict:
+    return {"id": a.pk, "ticket_id": a.ticket_id, "name": a.name, "size": a.size, "content_type": a.content_type,
+            "uploaded_by": user_ref(a.uploaded_by) if a.uploaded_by_id else None, "uploaded_at": a.uploaded_at,
+            "url": f"/api/v1/tickets/files/{a.pk}"}  # fmt: skip
+
+
+@tickets.get("/{int:ticket_id}/files", response={200: list[TicketFileOut], **READ}, summary="A ticket's files")
+def list_files(request: HttpRequest, ticket_id: Id):
+    ticket = selectors.ticket_get_for_user(request.auth, ticket_id)
+    return json_response([_file_out(a) for a in selectors.ticket_files(ticket)])
+
+
+@tickets.post("/{int:ticket_id}/files", response={201: list[TicketFileOut], **WRITE}, summary="Attach files to a ticket")
+def upload_files(request: HttpRequest, ticket_id: Id, files: File[list[UploadedFile]]):
+    """multipart/form-data, one or more `files` (photos, videos, PDF, Word, Excel, text; type sniffed
+    from the bytes). All are stored, or none: 422 names every refused file."""
+    ticket = selectors.ticket_get_for_user(request.auth, ticket_id)
+    added = services.ticket_files_add(actor=request.auth, ticket=ticket, files=list(files))
+    return json_response([_file_out(a) for a in added], status=201)
+
+
+@tickets.get("/files/{int:file_id}", response={200: None, **READ}, summary="Download a ticket file",
+             openapi_extra={"responses": {"200": {"description": "The file, as a download."}}})  # fmt: skip
+def download_file(request: HttpRequest, file_id: Id):
+    att = selectors.ticket_file_get_for_user(request.auth, file_id)
+    try:
+        data = services.ticket_file_read(att)
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(io.BytesIO(data), as_attachment=True, filename=att.name, content_type=att.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@tickets.delete("/files/{int:file_id}", response={204: None, **DELETE}, summary="Remove a ticket file")
+def delete_file(request: HttpRequest, file_id: Id):
+    """Who added it, the ticket's owner, managers and administrators (else 403)."""
+    att = selectors.ticket_file_get_for_user(request.auth, file_id)
+    services.ticket_file_delete(actor=request.auth, attachment=att)
+    return HttpResponse(status=204)
 
 
 # --- surveys ------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ class ServiceConfig(AppConfig):
     def ready(self):
         from tradecrm.followups.notifications import register_kind
 
+        from . import signals  # noqa: F401  (ticket files leave the disk with their rows)
         from .texts import RENDERERS
 
         for kind, render in RENDERERS.items():

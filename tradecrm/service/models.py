@@ -211,6 +211,8 @@ class EventKind(models.TextChoices):
     STATUS = "status", _("Status changed")
     UPDATE = "update", _("Changed")
     BREACH = "breach", _("SLA breached")
+    FILE = "file", _("File added")
+    FILE_REMOVED = "file_del", _("File removed")
 
 
 class TicketEvent(models.Model):
@@ -233,6 +235,31 @@ class TicketEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} on {self.ticket_id}"
+
+
+class TicketAttachment(models.Model):
+    """A file on a ticket: photos of the damage, a packing list, a lab report. Stored under the
+    data dir, AES-GCM encrypted like the timeline's files (core/crypto.py); `content_type` is
+    sniffed from the bytes. Only photos, videos and documents are accepted (services)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(max_length=255, upload_to="tickets/%Y/%m/")
+    name = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveBigIntegerField(_("size"))
+    content_type = models.CharField(max_length=100)
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("ticket file")
+        verbose_name_plural = _("ticket files")
+        indexes = [models.Index(fields=["ticket", "uploaded_at"], name="ticketattachment_ticket_idx")]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class BreachKind(models.TextChoices):

@@ -312,3 +312,23 @@ def causes_report(
     for r in rows:
         r["compensation"] = by_key.get(tuple(r[k] for k in ("root_cause", *key)), [])
     return rows
+
+
+def ticket_files(ticket: Ticket) -> list:
+    from .models import TicketAttachment
+
+    return list(TicketAttachment.objects.filter(ticket=ticket).select_related("uploaded_by").order_by("uploaded_at", "id"))
+
+
+def ticket_file_get_for_user(user, attachment_id):
+    """A ticket's file, if the user may see the ticket (else 404, as for a missing one)."""
+    from .models import TicketAttachment
+
+    attachment_id = parse_id(attachment_id)
+    if attachment_id is None:
+        raise Http404
+    att = (TicketAttachment.objects.select_related("ticket")
+           .filter(pk=attachment_id, ticket__in=tickets_for_user(user)).first())  # fmt: skip
+    if att is None:
+        raise Http404
+    return att

@@ -815,3 +815,125 @@ def survey_answer(
         _emit("survey.score_received", obj_type="survey_response", obj_id=current.pk, actor=None,
               changes={"score": [before, value], "scale": current.scale, "company_id": current.company_id})  # fmt: skip
     return current
+
+
+# --- ticket files ----------------------------------------------------------------------------------
+
+TICKET_FILE_LABEL = "service.ticketattachment.file"  # AES-GCM associated data (core/crypto.py)
+MAX_FILES_PER_TICKET = 30
+# what a claim needs: photos and videos of the damage, documents (sniffed from the bytes)
+TICKET_FILE_TYPES = frozenset({
+    "application/pdf", "text/plain", "application/rtf", "application/msword", "application/vnd.ms-excel",
+    "application/vnd.ms-powerpoint",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "application/vnd.oasis.opendocument.text", "application/vnd.oasis.opendocument.spreadsheet",
+})  # fmt: skip
+
+
+def ticket_file_limit() -> int:
+    from django.conf import settings
+
+    return settings.TRADECRM_ATTACHMENT_MAX_BYTES
+
+
+def _check_ticket_file(upload) -> dict:
+    from tradecrm.core.uploads import check_upload
+
+    meta = check_upload(upload, limit=ticket_file_limit())
+    ctype = meta["content_type"]
+    if not (ctype.startswith(("image/", "video/")) or ctype in TICKET_FILE_TYPES):
+        raise ValidationError({"files": [
+            _("“%(name)s” (%(type)s) is not accepted: attach photos, videos, PDF, Word, Excel or text files.")
+            % {"name": meta["name"], "type": ctype}
+        ]})  # fmt: skip
+    return meta
+
+
+@transaction.atomic
+def ticket_files_add(*, actor, ticket: Ticket, files: list, now: dt.datetime | None = None) -> list:
+    """Attach files (Django File / UploadedFile objects) to a ticket: all of them or, when one is
+    refused (too big, not a photo / video / document, a program), none, with every refused file
+    named. Each file is stored encrypted and appears on the ticket's timeline."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from tradecrm.accounts.access import require_writer
+    from tradecrm.core.crypto import encrypt_bytes
+
+    from .models import TicketAttachment
+
+    require_writer(actor)
+    now = now or timezone.now()
+    files = [f for f in files or [] if f is not None]
+    if not files:
+        raise ValidationError({"files": [_("Choose at least one file.")]})
+    errors: list[str] = []
+    checked = []
+    for f in files:
+        try:
+            checked.append((f, _check_ticket_file(f)))
+        except ValidationError as exc:
+            errors.extend(exc.messages)
+    current = _locked(ticket, None)
+    have = TicketAttachment.objects.filter(ticket=current).count()
+    if have + len(files) > MAX_FILES_PER_TICKET:
+        errors.append(_("A ticket keeps at most %(n)s files; it has %(have)s.") % {"n": MAX_FILES_PER_TICKET,
+                                                                                  "have": have})  # fmt: skip
+    if errors:
+        raise ValidationError({"files": errors})
+    stored: list[TicketAttachment] = []
+    try:
+        for f, meta in checked:
+            f.seek(0)
+            data = b"".join(f.chunks()) if hasattr(f, "chunks") else f.read()
+            att = TicketAttachment(ticket=current, name=meta["name"], size=meta["size"], sha256=meta["sha256"],
+                                   content_type=meta["content_type"][:100], uploaded_at=now,
+                                   uploaded_by=actor if getattr(actor, "pk", None) else None)  # fmt: skip
+            att.file.save(meta["name"], ContentFile(encrypt_bytes(data, TICKET_FILE_LABEL)), save=False)
+            stored.append(att)
+            att.save()
+            _event(current, EventKind.FILE, actor, now, text=att.name,
+                   changes={"attachment": att.pk, "size": att.size, "content_type": att.content_type})  # fmt: skip
+    except BaseException:
+        for att in stored:
+            default_storage.delete(att.file.name)
+        raise
+    Ticket.objects.filter(pk=current.pk).update(version=F("version") + 1, updated_at=now)
+    audit_record(actor=actor, action="ticket.file.add", obj=current,
+                 changes={"files": [{"id": a.pk, "name": a.name, "size": a.size} for a in stored]})  # fmt: skip
+    return stored
+
+
+def can_delete_ticket_file(user, attachment) -> bool:
+    """Who uploaded it, the ticket's owner, managers and administrators."""
+    return bool(
+        user.is_admin or user.is_manager or attachment.uploaded_by_id == user.pk
+        or attachment.ticket.owner_id == user.pk
+    )  # fmt: skip
+
+
+@transaction.atomic
+def ticket_file_delete(*, actor, attachment, now: dt.datetime | None = None) -> None:
+    from tradecrm.accounts.access import require_writer
+
+    require_writer(actor)
+    if not can_delete_ticket_file(actor, attachment):
+        raise PermissionDenied(_("Only who added it, the ticket's owner, a manager or an administrator may remove "
+                                 "this file."))  # fmt: skip
+    now = now or timezone.now()
+    current = _locked(attachment.ticket, None)
+    _event(current, EventKind.FILE_REMOVED, actor, now, text=attachment.name, changes={"attachment": attachment.pk})
+    audit_record(actor=actor, action="ticket.file.delete", obj=current,
+                 changes={"attachment": attachment.pk, "name": attachment.name})  # fmt: skip
+    attachment.delete()  # the file goes after the commit (signals.py, also on a cascade)
+    Ticket.objects.filter(pk=current.pk).update(version=F("version") + 1, updated_at=now)
+
+
+def ticket_file_read(attachment) -> bytes:
+    """The plaintext of a ticket file (FileNotFoundError when the file is gone)."""
+    from tradecrm.core.crypto import decrypt_bytes
+
+    with attachment.file.open("rb") as fh:
+        return decrypt_bytes(fh.read(), TICKET_FILE_LABEL)

@@ -9,6 +9,7 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -100,8 +101,12 @@ def ticket_create(request):
         )
         data = _data_from_post(request.POST, keys)
         values.update(data)
+        files = request.FILES.getlist("files")
         try:
-            ticket = services.ticket_create(actor=request.user, company=company, data=data)
+            with transaction.atomic():  # the ticket with its files, or nothing
+                ticket = services.ticket_create(actor=request.user, company=company, data=data)
+                if files:
+                    services.ticket_files_add(actor=request.user, ticket=ticket, files=files)
         except ValidationError as exc:
             errors = _errors_of(exc)
         else:
@@ -122,6 +127,7 @@ def ticket_create(request):
 def _detail_ctx(request, ticket, **extra) -> dict:
     now = timezone.now()
     ctx = {"nav": "service", "t": ticket, "events": selectors.ticket_events(ticket),
+           "files": selectors.ticket_files(ticket), "file_limit": services.ticket_file_limit(),
            "allowed": [(s, Status(s).label) for s in services.allowed_statuses(ticket)],
            "overdue": ticket.status not in ("resolved", "closed") and (
                ticket.resolution_due < now or (ticket.first_response_at is None and ticket.first_response_due < now)),
@@ -391,3 +397,58 @@ def survey_page(request, lang: str, token: str):
     except services.SurveyClosed as exc:
         return _message(request, survey.language, exc.reason, 200, survey)
     return _message(request, survey.language, "thanks", 200, survey)
+
+
+# --- ticket files ------------------------------------------------------------------------------------
+
+INLINE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf"})
+
+
+@login_required
+@require_POST
+def ticket_files_upload(request, pk: int):
+    ticket = selectors.ticket_get_for_user(request.user, pk)
+    try:
+        added = services.ticket_files_add(actor=request.user, ticket=ticket, files=request.FILES.getlist("files"))
+    except ValidationError as exc:
+        for msgs in _errors_of(exc).values():
+            for m in msgs:
+                messages.error(request, m)
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("%(n)s file(s) added.") % {"n": len(added)})
+    return redirect(reverse("service:ticket_detail", args=[pk]) + "#files")
+
+
+@login_required
+def ticket_file_download(request, pk: int):
+    """The file, decrypted; photos and PDFs open in the browser, anything else is downloaded.
+    404 for a file of a ticket the user cannot see."""
+    att = selectors.ticket_file_get_for_user(request.user, pk)
+    try:
+        data = services.ticket_file_read(att)
+    except FileNotFoundError:
+        return HttpResponse(_("This file is missing from the server's storage."), status=410,
+                            content_type="text/plain; charset=utf-8")  # fmt: skip
+    inline = att.content_type in INLINE_TYPES and request.GET.get("download") != "1"
+    response = HttpResponse(data, content_type=att.content_type or "application/octet-stream")
+    name = att.name.replace('"', "").replace("\r", "").replace("\n", "")
+    response["Content-Disposition"] = f'{"inline" if inline else "attachment"}; filename="{name}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_POST
+def ticket_file_delete(request, pk: int):
+    att = selectors.ticket_file_get_for_user(request.user, pk)
+    ticket_id = att.ticket_id
+    try:
+        services.ticket_file_delete(actor=request.user, attachment=att)
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("File removed."))
+    return redirect(reverse("service:ticket_detail", args=[ticket_id]) + "#files")

@@ -191,3 +191,19 @@ def test_cli_and_periodic_task(imap, alice, customer, mailbox_for):
     imap.append(raw_mail(msgid="<p2@acme-imports.com>"))
     results = mail_sync_periodic.call_local()
     assert [r["stored"] for r in results] == [1]
+
+
+def test_customer_mail_raises_the_mail_received_event(imap, alice, customer, mailbox_for, monkeypatch):
+    """Automation's "mail received from a customer": one event per stored inbound customer message,
+    none for private or unmatched mail."""
+    from tradecrm.automation import events
+
+    seen = []
+    monkeypatch.setattr(events, "emit_many", lambda ev, items, actor=None: seen.extend((ev, i["obj_id"]) for i in items))
+    imap.append(raw_mail())  # the contact
+    imap.append(raw_mail(frm="Mom <mom@gmail.com>", subject="Dinner?", msgid="<m3@gmail.com>"))  # private
+    box = mailbox_for(alice, imap_port=imap.port)
+    assert mailbox_sync(box).stored == 1
+    stored = MailMessage.objects.get()
+    assert seen == [("mail.received", stored.pk)]
+
