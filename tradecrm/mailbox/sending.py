@@ -96,6 +96,13 @@ def message_queue(
     recipients = [a.strip().lower() for a in to if a and a.strip()]
     if not recipients:
         errors["to"] = [_("This contact has no email address.")]
+    else:  # campaigns: an address on the unsubscribe list gets no mail sent from the CRM
+        from .models import Unsubscribe
+
+        refused = sorted(Unsubscribe.objects.filter(address__in=recipients).values_list("address", flat=True))
+        if refused:
+            errors["to"] = [_("%(addresses)s unsubscribed: no more mail is sent to this address from the CRM.")
+                            % {"addresses": ", ".join(refused)}]
     if template is not None:
         subject = subject or template.subject
         body = body or template.body
