@@ -99,8 +99,30 @@ print(json.dumps({"tokens": tokens, "companies": ids}))
 
 def write_csv(path: Path, rows: int, tag: str) -> None:
     rng = random.Random(tag)
-    words = ["Amber", "Blue", "Cedar", "Delta", "Eagle", "Falcon", "Granite", "Harbor", "Iris", "Jade", "Kite",
-             "Lotus", "Maple", "Nova", "Orchid", "Pine", "Quartz", "River", "Summit", "Tiger", "Umber", "Vista"]
+    words = [
+        "Amber",
+        "Blue",
+        "Cedar",
+        "Delta",
+        "Eagle",
+        "Falcon",
+        "Granite",
+        "Harbor",
+        "Iris",
+        "Jade",
+        "Kite",
+        "Lotus",
+        "Maple",
+        "Nova",
+        "Orchid",
+        "Pine",
+        "Quartz",
+        "River",
+        "Summit",
+        "Tiger",
+        "Umber",
+        "Vista",
+    ]
     countries = ["US", "DE", "FR", "GB", "BR", "IN", "JP", "AE", "NG", "MX"]
     with path.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
@@ -196,7 +218,8 @@ def main() -> None:
                                "--no-migrate"], env=env, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT,
                               start_new_session=True)  # fmt: skip
     result: dict = {"seconds": a.seconds, "clients": a.clients, "companies": a.companies, "rows_per_import": a.rows,
-                    "gunicorn_workers": a.workers, "database": "sqlite"}  # fmt: skip
+                    "gunicorn_workers": a.workers, "database": "sqlite",
+                    "load_average_before": [round(x, 2) for x in os.getloadavg()]}  # fmt: skip
     try:
         wait_up(base, server, log)
         stop = threading.Event()
@@ -268,7 +291,9 @@ def main() -> None:
 
         def cli_import(k: int):
             t0 = time.time()
-            r = manage(env, "import", str(files[k]), "--entity", "companies", "--json", "--as", "bench0", check=False)
+            r = manage(
+                env, "import", str(files[k]), "--entity", "companies", "--json", "--as", "bench0", check=False
+            )
             try:
                 out = json.loads(r.stdout.strip().splitlines()[-1])
             except Exception:
@@ -308,7 +333,13 @@ def main() -> None:
                 dup_base.append(cid)
             last = max(writes, key=lambda w: w[1])
             if final[cid]["city"] != last[2] or final[cid]["version"] != last[1]:
-                lost.append({"company": cid, "final": [final[cid]["city"], final[cid]["version"]], "last_accepted": last})
+                lost.append(
+                    {
+                        "company": cid,
+                        "final": [final[cid]["city"], final[cid]["version"]],
+                        "last_accepted": last,
+                    }
+                )
         consumed = {(cid, b) for cid, b, _n, _v in accepted}
         initial_versions = {cid: 1 for cid in company_ids}
         false_409 = [c for c in conflicts if c not in consumed and c[1] >= initial_versions[c[0]]]
@@ -340,7 +371,11 @@ def main() -> None:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=20)
         except Exception:
-            os.killpg(server.pid, signal.SIGKILL)
+            try:
+                os.killpg(server.pid, signal.SIGKILL)
+            except ProcessLookupError:  # the server had already exited (its log is in the error)
+                pass
+        result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
         if not a.keep:
             shutil.rmtree(data_dir, ignore_errors=True)
         else:

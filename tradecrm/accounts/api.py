@@ -95,4 +95,6 @@ def offboard_user(request: HttpRequest, user_id: Id, payload: OffboardIn):
     return json_response(counts)
 
 
-ROUTERS: list[tuple[str, Router]] = [("/roles", roles), ("/users", users)]
+from .team_api import teams  # noqa: E402  (departments and teams)
+
+ROUTERS: list[tuple[str, Router]] = [("/roles", roles), ("/users", users), ("/teams", teams)]

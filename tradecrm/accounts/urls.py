@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import team_views, views
 
 app_name = "accounts"
 
@@ -13,4 +13,7 @@ urlpatterns = [
     path("settings/users/<int:pk>/", views.user_edit, name="user_edit"),
     path("settings/users/<int:pk>/offboard/", views.user_offboard, name="user_offboard"),
     path("settings/roles/", views.role_list, name="roles"),
+    # departments and teams
+    path("settings/teams/", team_views.team_list, name="teams"),
+    path("settings/teams/<int:pk>/", team_views.team_edit, name="team_edit"),
 ]

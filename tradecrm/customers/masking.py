@@ -131,3 +131,52 @@ def unmask_changes(data: dict, obj, fields: Iterable[str]) -> dict:
         if f in data:
             data[f] = unmask_value(f, data[f], getattr(obj, f, None))
     return data
+
+
+def mask_value(key: str, value):
+    """One field's value masked by its kind (`key` in PHONE_KEYS is a phone, else an email); lists
+    item by item; anything else unchanged."""
+    return _mask_one(key, value)
+
+
+def mask_phone_text(value: str) -> str:
+    """A phone as text (a call's number, a chat handle), masked; empty stays empty."""
+    return mask_phone(value) if value else value
+
+
+def mask_address_text(value: str) -> str:
+    """An address line as mail shows it — `a@x.de`, `Ann <a@x.de>`, several separated by commas —
+    with every address masked and the display names kept."""
+    if not value or "@" not in value:
+        return value
+    from email.utils import getaddresses
+
+    parts = []
+    for name, addr in getaddresses([value]):
+        if not addr:
+            continue
+        shown = mask_email(addr) if "@" in addr else addr
+        parts.append(f"{name} <{shown}>" if name else shown)
+    return ", ".join(parts) if parts else mask_email(value)
+
+
+def masker_for(user):
+    """A function masking (key, value) for this viewer, or one returning the value unchanged for
+    the roles that may "reveal" — so a page loops once and never asks the role per value."""
+    from tradecrm.accounts.access import can_reveal
+
+    if can_reveal(user):
+        return lambda key, value: value
+    return _mask_one
+
+
+def unmask_single(data: dict, obj, fields: Iterable[str]) -> dict:
+    """Like `unmask_changes` for one-value text fields kept as typed (an inquiry's buyer email and
+    phone): a masked value equal to the stored value's mask is the stored value, unchanged."""
+    out = None
+    for f in fields:
+        value, stored = data.get(f), getattr(obj, f, "") or ""
+        if isinstance(value, str) and is_masked(value) and stored and value.strip() == _mask_one(f, stored):
+            out = out if out is not None else dict(data)
+            out[f] = stored
+    return data if out is None else out

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 
 from django.db import connection
 
-from tradecrm.core.crypto import decrypt_value
+from tradecrm.core.crypto import blind_index, decrypt_value
 
 from .models import KeyKind
 from .normalize import (
@@ -52,9 +52,18 @@ _blake2b = hashlib.blake2b
 _unpack = struct.Struct(">q").unpack
 
 
+TAX_KEY_LABEL = "dedup.tax_id_key"
+
+
 def key_hash(kind: int, text: str) -> int:
     """Signed 64-bit hash of "kind:text" (blake2b: stable across processes, platforms and versions;
-    a real hash because the importer treats equal match keys as the same company)."""
+    a real hash because the importer treats equal match keys as the same company).
+
+    Tax ids are encrypted at rest, and a plain hash of one would give it away (a VAT number has
+    few enough digits to try them all): their key is keyed — the blind-index HMAC of
+    core/crypto.py, whose key lives outside the database and survives key rotation."""
+    if kind == TAX_ID:
+        return _unpack(bytes.fromhex(blind_index(f"{kind}:{text}", TAX_KEY_LABEL)[:16]))[0]
     return _unpack(_blake2b(f"{kind}:{text}".encode(), digest_size=8).digest())[0]
 
 

@@ -47,15 +47,16 @@ from django.utils.translation import gettext_lazy
 
 from tradecrm.audit.services import audit_record
 from tradecrm.core.errors import ConcurrentEditError
-from tradecrm.customers.models import Company, Contact
+from tradecrm.customers.models import Company, CompanyHsCode, Contact
 
 from .models import CompanyKey, ContactKey, DuplicatePair, MergeRecord, PairStatus
 from .sweep import regroup
 
 MAX_RECORDS = 20  # one merge; more than this is a clean-up job, not a duplicate
 ENTITY_NAMES = {"companies": "company", "contacts": "contact", "company": "company", "contact": "contact"}
-# Rebuilt from the records by refresh_*_keys: never moved, never kept in a MergeRecord.
-DERIVED: tuple[type[models.Model], ...] = (CompanyKey, ContactKey)
+# Rebuilt from the records (refresh_*_keys; the HS-code rows by database triggers on the company
+# table): never moved, never kept in a MergeRecord.
+DERIVED: tuple[type[models.Model], ...] = (CompanyKey, ContactKey, CompanyHsCode)
 # Chosen value meaning "all the records' texts, one after the other" (only for `combinable` fields).
 COMBINE = 0
 _BATCH = 500  # ids per IN (...) when moving rows back
@@ -403,7 +404,7 @@ def may_merge(actor, owners: list[tuple[int | None, int | None, str]]) -> str:
     Administrators and managers may merge every customer they can see. A sales rep may merge
     only customers owned by themselves or by their own team: merging moves the whole history of
     a customer, and a rep should not fold a colleague's customer of another team into theirs."""
-    from tradecrm.accounts.access import has_action, read_only_message
+    from tradecrm.accounts.access import has_action, read_only_message, visibility_scope
 
     if actor is None or actor.is_admin:
         return ""
@@ -411,7 +412,7 @@ def may_merge(actor, owners: list[tuple[int | None, int | None, str]]) -> str:
         return read_only_message()
     if not has_action(actor, "merge"):
         return _("Your role may not merge duplicates.")
-    if actor.is_manager:
+    if visibility_scope(actor) in ("team_subteams", "all"):  # by the role's scope, not its name
         return ""
     for owner_id, team_id, name in owners:
         if owner_id == actor.id or (actor.team_id and team_id == actor.team_id):
@@ -911,6 +912,33 @@ def _user_names(ids) -> dict[int, str]:
     return {u.pk: str(u) for u in User.objects.filter(pk__in=[i for i in ids if i])}
 
 
+def _mask_preview(user, fields: list[dict], union: list[dict]) -> None:
+    """Phones and emails as the viewer's role may see them (masked unless it may "reveal"). The
+    choice posted is a record id, never the value, so masking changes nothing of the merge."""
+    from tradecrm.accounts.access import can_reveal
+    from tradecrm.customers.masking import MASKED_KEYS, mask_value
+
+    if can_reveal(user):
+        return
+
+    def masked(name: str, value):
+        items = [v for v in (value if isinstance(value, list | tuple) else [value]) if v]
+        return [mask_value(name, str(v)) for v in items]
+
+    for f in fields:
+        if f["name"] in MASKED_KEYS:
+            for v in f["values"]:
+                shown = masked(f["name"], v["value"])
+                v["display"] = ", ".join(shown)
+                v["value"] = (
+                    shown if isinstance(v["value"], list | tuple) else (shown[0] if shown else v["value"])
+                )
+    for u in union:
+        if u["name"] in MASKED_KEYS:
+            u["value"] = masked(u["name"], u["value"])
+            u["display"] = ", ".join(u["value"])
+
+
 def merge_preview(user, *, entity: str, ids: list[int], keep: int | None = None) -> dict:
     """The records side by side for the merge screen and the API: each choosable field with every
     record's value and the default choice, the unioned list fields, and how many related rows
@@ -975,6 +1003,7 @@ def merge_preview(user, *, entity: str, ids: list[int], keep: int | None = None)
         merged = _union([getattr(objs[pk], name) for pk in order], fold=name in ("emails", "email_domains"))
         union.append({"name": name, "label": str(capfirst(f.verbose_name)), "value": merged,
                       "display": _display(f, merged, lang)})  # fmt: skip
+    _mask_preview(user, fields, union)
     why = may_merge(user, owners) if len(order) > 1 else ""
     warnings = []
     if spec is CONTACT and len({o.company_id for o in objs.values()}) > 1:

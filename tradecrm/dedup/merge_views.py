@@ -16,6 +16,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from tradecrm.accounts.access import can_reveal
 from tradecrm.core.errors import ConcurrentEditError
 from tradecrm.core.ids import parse_id
 from tradecrm.core.paging import BadCursor, Sort, keyset_page
@@ -70,7 +71,8 @@ def _company_candidates(request, ids: list[int]) -> tuple[list[dict], list[dict]
     for p in pairs.order_by("-score")[: SUGGESTIONS * 2]:
         other = p.b_id if p.a_id in ids else p.a_id
         if other not in ids and other not in suggestions:
-            suggestions[other] = {"id": other, "score": p.score, "reasons": reason_texts(p.reasons)}
+            suggestions[other] = {"id": other, "score": p.score,
+                                  "reasons": reason_texts(p.reasons, masked=not can_reveal(user))}  # fmt: skip
     if ids:
         first = company_get_for_user(user, ids[0])
         values = {f: getattr(first, f) for f in ("name", "name_local", "country", "email", "email_domains",

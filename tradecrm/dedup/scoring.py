@@ -175,8 +175,14 @@ def name_similarity(a: Profile, b: Profile) -> float:
     return best
 
 
-def _reason_text(code: str, p: dict) -> str:
+def _reason_text(code: str, p: dict, masked: bool = False) -> str:
+    if masked and code in ("email", "phone"):
+        from tradecrm.customers.masking import mask_email, mask_phone
+
+        p = {**p, "value": (mask_email if code == "email" else mask_phone)(str(p.get("value") or ""))}
     if code == "tax":
+        if not p.get("value"):  # stored reasons keep no tax id (see `storable_reasons`)
+            return _("same tax id")
         return _("same tax id %(tax)s") % {"tax": p["value"]}
     if code == "website":
         return _("same website %(host)s") % {"host": p["value"]}
@@ -201,10 +207,17 @@ def _reason_text(code: str, p: dict) -> str:
     return str(p.get("value", code))
 
 
-def reason_texts(reasons: list) -> list[str]:
+def storable_reasons(reasons: list[dict]) -> list[dict]:
+    """Reasons as stored with a pair: without the tax id, which is encrypted at rest and must not
+    sit in plain JSON next to it (the records themselves show it to whoever may open them)."""
+    return [{"code": "tax"} if r.get("code") == "tax" else r for r in reasons]
+
+
+def reason_texts(reasons: list, *, masked: bool = False) -> list[str]:
     """Stored reasons ({"code": …, …}, as the sweep keeps them so that each reader sees them in
-    their own language) as translated sentences; plain strings pass through."""
-    return [r if isinstance(r, str) else _reason_text(r.get("code", ""), r) for r in reasons or ()]
+    their own language) as translated sentences; plain strings pass through. `masked`: the
+    email address and phone in them are masked (a viewer whose role may not "reveal")."""
+    return [r if isinstance(r, str) else _reason_text(r.get("code", ""), r, masked) for r in reasons or ()]
 
 
 def score_profiles_raw(a: Profile, b: Profile) -> tuple[float, list[dict]]:

@@ -20,8 +20,9 @@ from django.db import connection
 from django.db.models import Q
 from django.http import Http404
 
-from tradecrm.accounts.access import company_visibility_q, scope_companies
+from tradecrm.accounts.access import can_reveal, company_visibility_q, scope_companies
 from tradecrm.core.search import GRAM_CLOSE, GRAM_OPEN
+from tradecrm.customers.masking import mask_rows
 from tradecrm.customers.models import Company, Contact
 
 from .keys import company_keys, contact_keys
@@ -204,6 +205,7 @@ def check_company(user, values: dict, *, exclude_id: int | None = None, limit: i
         )
     )
     typed = company_profile(values)
+    masked = not can_reveal(user)
     out = []
     cut = threshold()
     for row in rows:
@@ -219,7 +221,7 @@ def check_company(user, values: dict, *, exclude_id: int | None = None, limit: i
                 "city": row["city"],
                 "score": score,
                 "likely": score >= cut,
-                "reasons": reason_texts(reasons),
+                "reasons": reason_texts(reasons, masked=masked),
                 "owner": _owner_name(row),
                 "team": row["team__name"],
                 "pool": "owned" if row["owner_id"] else "public",
@@ -281,6 +283,7 @@ def check_contact(user, values: dict, *, exclude_id: int | None = None, limit: i
         )
     )
     typed = contact_profile(values)
+    masked = not can_reveal(user)
     cut = threshold()
     out = []
     for row in rows:
@@ -301,7 +304,7 @@ def check_contact(user, values: dict, *, exclude_id: int | None = None, limit: i
                 "company": row["company__name"],
                 "score": score,
                 "likely": score >= cut,
-                "reasons": reason_texts(reasons),
+                "reasons": reason_texts(reasons, masked=masked),
                 "owner": _owner_name(owner),
                 "team": row["company__team__name"],
                 "pool": "owned" if row["company__owner_id"] else "public",
@@ -378,6 +381,9 @@ def duplicate_groups_for_user(
             "updated_at",
         )
     rows = {r["id"]: r for r in model.objects.filter(id__in=shown).values(*fields)}
+    masked = not can_reveal(user)
+    if masked:  # the compare page and the API show contact data as the role may see it
+        mask_rows(rows.values(), ("email",))
     out = []
     for g in groups:
         ids = [i for i in g["ids"][:SHOW_RECORDS] if i in rows]
@@ -389,7 +395,7 @@ def duplicate_groups_for_user(
                 "ids": ids,
                 "size": len(g["ids"]),
                 "score": g["score"],
-                "reasons": group_reasons(kind, ids),
+                "reasons": group_reasons(kind, ids, masked=masked),
                 "records": [rows[i] for i in ids],
             }
         )

@@ -44,6 +44,7 @@ from .scoring import (
     reason_texts,
     score_contact_profiles_raw,
     score_profiles_raw,
+    storable_reasons,
 )
 
 MAX_BLOCK = 100  # records sharing one key or core; more are skipped (a switchboard, "Global Trading")
@@ -364,7 +365,7 @@ def _score_slice(args) -> list[tuple[int, int, float, bytes]]:
             last_a, pa = a, decode(store[a], a)
         s, reasons = score(pa, decode(store[b], b))
         if s >= threshold:
-            out.append((a, b, s, orjson.dumps(reasons)))
+            out.append((a, b, s, orjson.dumps(storable_reasons(reasons))))
     return out
 
 
@@ -691,7 +692,7 @@ def open_groups(
     return out
 
 
-def group_reasons(kind: str, ids: list[int]) -> list[str]:
+def group_reasons(kind: str, ids: list[int], *, masked: bool = False) -> list[str]:
     """The reasons of the best open pair among `ids` (a stored group's explanation)."""
     from .models import DuplicatePair
 
@@ -702,7 +703,7 @@ def group_reasons(kind: str, ids: list[int]) -> list[str]:
         "score", "reasons", "status"
     )
     best = max((p for p in pairs if p[2] == PairStatus.OPEN), default=(0, [], ""), key=lambda p: p[0])
-    return reason_texts(best[1])
+    return reason_texts(best[1], masked=masked)
 
 
 # ---------------------------------------------------------------------------------------------

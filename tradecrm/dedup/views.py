@@ -35,6 +35,14 @@ class Page:
         self.next_page_number = number + 1
 
 
+def can_sweep(user) -> bool:
+    """Starting the sweep is part of merging duplicates: the roles with "merge" that are not
+    limited to their own customers (the sweep reads every record)."""
+    from tradecrm.accounts.access import has_action, visibility_scope
+
+    return bool(user.is_admin or (has_action(user, "merge") and visibility_scope(user) != "own"))
+
+
 def _entity(request) -> str:
     entity = request.GET.get("entity") or request.POST.get("entity") or "companies"
     return entity if entity in ("companies", "contacts") else "companies"
@@ -73,7 +81,7 @@ def duplicate_groups(request):
         "entity": entity,
         "page": page,
         "threshold": threshold if threshold is not None else selectors.threshold(),
-        "can_sweep": request.user.is_admin or request.user.is_manager,
+        "can_sweep": can_sweep(request.user),
     }
     template = "dedup/_groups.html" if request.headers.get("HX-Request") else "dedup/groups.html"
     return render(request, template, ctx)
@@ -102,8 +110,10 @@ def dismiss(request):
 @login_required
 @require_POST
 def sweep_now(request):
-    if not (request.user.is_admin or request.user.is_manager):
-        raise PermissionDenied(_("Only managers and administrators may start the duplicate sweep."))
+    if not can_sweep(request.user):
+        raise PermissionDenied(
+            _("Your role may not start the duplicate sweep: it needs the “merge” permission.")
+        )
     from .tasks import dedup_sweep_now
 
     entity = _entity(request)

@@ -96,6 +96,7 @@ MEDIA_SUFFIXES = frozenset(".png .jpg .jpeg .gif .svg .webp".split())
 BASE_URL = "file:///media/"
 
 PDF_CACHE_DIR = "pdf-cache"
+PDF_CACHE_LABEL = "documents.pdf_cache"  # encryption label of the cached PDFs (authenticated data)
 _CACHE_KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
 
 # Only what our layouts use, instead of WeasyPrint's full HTML5 user-agent sheet (124 rules that
@@ -599,18 +600,28 @@ def cached_pdf(key: str, build: Callable[[], bytes]) -> bytes:
     Written to a temporary file and renamed, so a reader never sees half a PDF."""
     if not _CACHE_KEY_RE.match(key):
         raise ValueError(f"bad PDF cache key {key!r}: letters, digits, '.', '_', '-' only")
+    from tradecrm.core import crypto
+
     folder = cache_dir()
     path = folder / f"{key}.pdf"
     try:
-        return path.read_bytes()
+        stored = path.read_bytes()
     except FileNotFoundError:
-        pass
+        stored = None
+    # encryption at rest: a proforma invoice prints the bank account and tax ids, so the cached
+    # copy is stored encrypted (AES-GCM, like attachments). A copy from before this, or one under
+    # a key since retired, is rebuilt: the cache is derived data.
+    if stored is not None and crypto.is_encrypted_bytes(stored):
+        try:
+            return crypto.decrypt_bytes(stored, PDF_CACHE_LABEL)
+        except (crypto.DecryptionError, crypto.MissingKeyError):
+            pass
     data = build()
     folder.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".pdf")
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            fh.write(crypto.encrypt_bytes(data, PDF_CACHE_LABEL))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -58,6 +58,11 @@ def _check_entity_source(actor, entity: str, source: str) -> None:
         errors.add("source", _("A file from “%(source)s” cannot hold %(entity)s.")
                    % {"source": src.label, "entity": Entity(entity).label.lower()})  # fmt: skip
     errors.raise_if_any()
+    if entity in (Entity.COMPANIES, Entity.CONTACTS) and actor is not None:
+        # permissions by action: importing customers is creating them ("create" in the role's policy)
+        from tradecrm.accounts.access import require_action
+
+        require_action(actor, "create")
     if entity == Entity.PRODUCTS and actor is not None:
         from tradecrm.catalog.services import require_catalog_editor
 

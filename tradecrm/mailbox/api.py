@@ -11,7 +11,9 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema
 
+from tradecrm.accounts.access import can_reveal
 from tradecrm.core.api import DELETE, LIST, PATCH, READ, WRITE, Id, Text, Version, json_response
+from tradecrm.customers.masking import mask_email
 from tradecrm.customers.models import Contact
 from tradecrm.customers.selectors import company_get_for_user
 
@@ -164,8 +166,8 @@ def mailbox_out(b: Mailbox) -> dict:
                                        "status", "status_message", "status_at", "last_sync_at", "version")}  # fmt: skip
 
 
-def message_out(m: MailMessage) -> dict:
-    return {
+def message_out(m: MailMessage, user=None) -> dict:
+    out = {
         "id": m.id, "mailbox_id": m.mailbox_id, "thread_id": m.thread_id, "company_id": m.company_id,
         "contact_id": m.contact_id, "direction": m.direction, "status": m.status, "message_id": m.message_id,
         "in_reply_to": m.in_reply_to, "from_addr": m.from_addr, "from_name": m.from_name, "to": m.to_addrs,
@@ -174,6 +176,12 @@ def message_out(m: MailMessage) -> dict:
         "click_count": m.click_count, "replied_at": m.replied_at, "opened_at_unreliable": m.opened_at,
         "open_count_unreliable": m.open_count, "error": m.error,
     }  # fmt: skip
+    # contact masking (permissions): addresses as the caller's role may see them
+    if user is not None and not can_reveal(user):
+        out["from_addr"] = mask_email(out["from_addr"])
+        out["to"] = [mask_email(a) for a in out["to"] or []]
+        out["cc"] = [mask_email(a) for a in out["cc"] or []]
+    return out
 
 
 def template_out(t: MailTemplate) -> dict:
@@ -231,13 +239,13 @@ def mailbox_sync(request: HttpRequest, mailbox_id: Id):
 def message_list(request: HttpRequest, query: Query[MessageQuery]):
     company = company_get_for_user(request.auth, query.company)
     rows = selectors.company_messages(request.auth, company, limit=query.limit)
-    return json_response({"items": [message_out(m) for m in rows]})
+    return json_response({"items": [message_out(m, request.auth) for m in rows]})
 
 
 @messages.get("/{int:message_id}", response={200: MessageDetail, **READ}, summary="One message")
 def message_get(request: HttpRequest, message_id: Id):
     m = selectors.message_get_for_user(request.auth, message_id)
-    out = message_out(m)
+    out = message_out(m, request.auth)
     out.update(body_text=m.body_text, body_html=m.body_html, problems=m.problems,
                attachments=[{"id": a.id, "name": a.name, "size": a.size, "content_type": a.content_type}
                             for a in m.attachments.all()])  # fmt: skip
@@ -281,7 +289,7 @@ def message_send(request: HttpRequest, payload: SendIn):
                           to=[contact.email] if contact.email else [], subject=payload.subject, body=payload.body,
                           template=template, document=document, tracking=payload.tracking, send_at=send_at)  # fmt: skip
     m.refresh_from_db()
-    return json_response(message_out(m), status=201)
+    return json_response(message_out(m, user), status=201)
 
 
 def _t(s: str) -> str:

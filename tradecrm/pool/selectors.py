@@ -15,8 +15,8 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from tradecrm.accounts.access import visible_team_ids
-from tradecrm.accounts.models import Role, Team
+from tradecrm.accounts.access import has_action, visible_team_ids
+from tradecrm.accounts.models import Team
 from tradecrm.core.paging import Sort, keyset_page
 
 from .models import CompanyLock, OwnerSince, Pool, PoolEntry, PoolMove, RecallRun
@@ -37,7 +37,7 @@ def pools_for_user(user) -> QuerySet:
     if user.is_admin:
         return qs
     teams = set(_ancestor_team_ids(user))
-    if user.role == Role.MANAGER:
+    if has_action(user, "manage_pool"):  # by the role's policy, not its name
         teams |= set(visible_team_ids(user) or [])
     served = Pool.teams.through.objects.filter(team_id__in=teams).values("pool_id")
     has_teams = Pool.teams.through.objects.values("pool_id")

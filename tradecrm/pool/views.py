@@ -46,7 +46,8 @@ def assignable_users(user) -> list[User]:
 @login_required
 def pool_list(request):
     ctx = {"nav": "pool", "pools": selectors.pool_list(request.user), "is_admin": request.user.is_admin,
-           "claims_today": selectors.claims_today(request.user)}  # fmt: skip
+           "claims_today": selectors.claims_today(request.user),
+           "can_manage": services.can_manage(request.user)}  # fmt: skip
     return render(request, "pool/pool_list.html", ctx)
 
 

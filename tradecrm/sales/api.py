@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router
 
+from tradecrm.accounts.access import can_reveal
 from tradecrm.core.api import (
     DELETE,
     LIST,
@@ -32,6 +33,7 @@ from tradecrm.core.api import (
 )
 from tradecrm.core.errors import ValidationError
 from tradecrm.core.ids import parse_id
+from tradecrm.customers.masking import mask_row, mask_rows
 from tradecrm.customers.selectors import company_get_for_user
 
 from . import selectors, services
@@ -141,8 +143,14 @@ INQUIRY_PLAIN = (
 )  # fmt: skip
 
 
-def inquiry_out(i: Inquiry) -> dict:
+# contact masking: the buyer's email and phone as the caller's role may see them
+_BUYER_KEYS = ("buyer_email", "buyer_phone")
+
+
+def inquiry_out(i: Inquiry, user=None) -> dict:
     out = {k: getattr(i, k) for k in INQUIRY_PLAIN}
+    if user is not None and not can_reveal(user):
+        mask_row(out, _BUYER_KEYS)
     out["company"] = _company_ref(i.company_id, i.company.name if i.company_id else "")
     out["owner"] = user_ref(i.owner)
     out["message"] = i.message
@@ -169,6 +177,8 @@ def list_inquiries(request: HttpRequest, query: Query[InquiryListQuery]):
                                  owner=_owner(request, query.owner), unlinked=query.unlinked,
                                  company=query.company_id)  # fmt: skip
     rows, nxt, prev = selectors.inquiry_list(request.auth, f, cursor=query.cursor or None, limit=query.limit)
+    if not can_reveal(request.auth):
+        mask_rows(rows, _BUYER_KEYS)
     return page_response([_inquiry_row(r) for r in rows], nxt, prev)
 
 
@@ -178,13 +188,13 @@ def create_inquiry(request: HttpRequest, payload: InquiryCreate):
     external_id = data.pop("external_id", None) or ""
     inquiry = services.inquiry_create(actor=request.auth, data=data, external_id=external_id)
     inquiry = selectors.inquiry_get_for_user(request.auth, inquiry.pk)
-    return created_response(inquiry_out(inquiry), "inquiries")
+    return created_response(inquiry_out(inquiry, request.auth), "inquiries")
 
 
 @inquiries.get("/{int:inquiry_id}", response={200: InquiryOut, 304: None, **READ}, summary="Get an inquiry")
 def get_inquiry(request: HttpRequest, inquiry_id: Id):
     inquiry = selectors.inquiry_get_for_user(request.auth, inquiry_id)
-    return not_modified(request, inquiry.version) or object_response(inquiry_out(inquiry))
+    return not_modified(request, inquiry.version) or object_response(inquiry_out(inquiry, request.auth))
 
 
 @inquiries.patch("/{int:inquiry_id}", response={200: InquiryOut, **PATCH}, summary="Change an inquiry")
@@ -194,7 +204,8 @@ def patch_inquiry(request: HttpRequest, inquiry_id: Id, payload: InquiryPatch):
     version = required_version(request, data.pop("version", None))
     inquiry = selectors.inquiry_get_for_user(request.auth, inquiry_id)
     services.inquiry_update(actor=request.auth, inquiry=inquiry, version=version, data=data)
-    return object_response(inquiry_out(selectors.inquiry_get_for_user(request.auth, inquiry_id)))
+    inquiry = selectors.inquiry_get_for_user(request.auth, inquiry_id)
+    return object_response(inquiry_out(inquiry, request.auth))
 
 
 @inquiries.delete("/{int:inquiry_id}", response={204: None, **DELETE}, summary="Delete an inquiry")
@@ -215,7 +226,8 @@ def reply_inquiry(request: HttpRequest, inquiry_id: Id, payload: ReplyIn):
     version = required_version(request, data.get("version"))
     inquiry = selectors.inquiry_get_for_user(request.auth, inquiry_id)
     services.inquiry_reply(actor=request.auth, inquiry=inquiry, version=version, log=data.get("log"))
-    return object_response(inquiry_out(selectors.inquiry_get_for_user(request.auth, inquiry_id)))
+    inquiry = selectors.inquiry_get_for_user(request.auth, inquiry_id)
+    return object_response(inquiry_out(inquiry, request.auth))
 
 
 @inquiries.post(
@@ -243,7 +255,7 @@ def convert_inquiry(request: HttpRequest, inquiry_id: Id, payload: ConvertIn):
         add_contact=data.get("add_contact", True), version=data.get("version"),
     )  # fmt: skip
     body = {
-        "inquiry": inquiry_out(selectors.inquiry_get_for_user(user, inquiry_id)),
+        "inquiry": inquiry_out(selectors.inquiry_get_for_user(user, inquiry_id), user),
         "opportunity": opportunity_out(selectors.opportunity_get_for_user(user, opportunity.pk)),
     }
     response = json_response(body, status=201)

@@ -10,9 +10,11 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from tradecrm.accounts.access import can_reveal
 from tradecrm.catalog.models import Product, Unit
 from tradecrm.core import geo
 from tradecrm.customers.forms import BLANK, ServiceForm, _user_choices, assignable_users
+from tradecrm.customers.masking import mask_row
 from tradecrm.interactions.validation import user_zone
 
 from .defaults import display_name
@@ -133,6 +135,8 @@ class InquiryForm(ServiceForm):
                 "owner": str(inquiry.owner_id or ""),
                 "version": inquiry.version,
             }  # fmt: skip
+            if not can_reveal(user):  # contact masking; inquiry_update maps an unchanged mask back
+                mask_row(kwargs["initial"], ("buyer_email", "buyer_phone"))
         super().__init__(*args, **kwargs)
         countries = BLANK + _country_choices()
         self.fields["buyer_country"].choices = countries

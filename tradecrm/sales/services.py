@@ -21,6 +21,7 @@ from tradecrm.audit.models import AuditEvent
 from tradecrm.audit.services import audit_record
 from tradecrm.core.errors import ConcurrentEditError
 from tradecrm.core.search import search_document
+from tradecrm.customers.masking import unmask_single
 from tradecrm.customers.models import Company, Contact, Source
 from tradecrm.customers.validation import assignable_owner_error
 
@@ -209,6 +210,8 @@ def inquiry_create(*, actor, data: dict, external_id: str = "") -> Inquiry:
 
 @transaction.atomic
 def inquiry_update(*, actor, inquiry: Inquiry, version: int, data: dict) -> Inquiry:
+    # a masked buyer email/phone sent back unchanged (an edit form, an API client) keeps the stored one
+    data = unmask_single(data, inquiry, ("buyer_email", "buyer_phone"))
     clean = clean_inquiry(data, actor=actor, partial=True, current=inquiry)
     items = clean.pop("items", None)
     before = {k: getattr(inquiry, k) for k in clean}

@@ -18,9 +18,11 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from tradecrm.accounts.access import can_reveal
 from tradecrm.core.errors import ConcurrentEditError
 from tradecrm.core.ids import parse_id
 from tradecrm.core.paging import BadCursor
+from tradecrm.customers.masking import is_masked, mask_email, mask_row, mask_rows
 from tradecrm.customers.selectors import company_get_for_user
 from tradecrm.customers.views import _concurrent_message, _filter_owner_choices
 
@@ -99,6 +101,8 @@ def inquiry_list(request):
     except BadCursor:
         rows, nxt, prev = selectors.inquiry_list(user, f)
     channels, statuses = dict(InquiryChannel.choices), dict(InquiryStatus.choices)
+    if not can_reveal(user):  # contact masking: the buyer's email stands in for a missing name
+        mask_rows(rows, ("buyer_email", "buyer_phone"))
     for r in rows:
         r["channel_label"] = channels.get(r["channel"], r["channel"])
         r["status_label"] = statuses.get(r["status"], r["status"])
@@ -223,6 +227,16 @@ def inquiry_delete(request, pk: int):
     })  # fmt: skip
 
 
+def _unmask_convert(d: dict, inquiry, company_email: str) -> dict:
+    """Masked values of the convert form, posted back unchanged, are the buyer's own again."""
+    real = {
+        "contact_email": inquiry.buyer_email,
+        "contact_phone": inquiry.buyer_phone,
+        "new_email": company_email,
+    }
+    return {**d, **{k: v for k, v in real.items() if is_masked(d.get(k) or "")}}
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def inquiry_convert(request, pk: int):
@@ -248,10 +262,16 @@ def inquiry_convert(request, pk: int):
         "currency": inquiry.target_currency or services._base_currency(),
         "version": inquiry.version,
     }  # fmt: skip
+    masked = not can_reveal(user)
+    if masked:  # contact masking; a value posted back unchanged stands for the buyer's own
+        mask_row(initial, ("contact_email", "contact_phone"))
+        initial["new_email"] = mask_email(initial["new_email"])
     form = ConvertForm(request.POST or None, initial=initial, pipelines=pipelines)
     chosen = None
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
+        if masked:
+            d = _unmask_convert(d, inquiry, company_data.get("email", ""))
         company = None
         try:
             if d["mode"] == "existing":

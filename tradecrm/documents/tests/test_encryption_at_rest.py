@@ -78,6 +78,45 @@ def test_raw_database_and_files_hold_no_plaintext(data, tmp_path):
     assert on_disk.startswith(b"TCRMENC1") and b"signed contract" not in on_disk
 
 
+# --- copies of tax ids and bank details beyond their own columns (permissions/encryption gaps) ---
+
+
+@pytest.mark.django_db(transaction=True)
+def test_copies_of_tax_ids_and_bank_details_hold_no_plaintext(data, make_company, alice, settings, tmp_path):
+    """The order made from the PI, the duplicate check's tax-id key and the pair it finds (with its
+    reasons), and the cached PDF of the PI: none holds the tax id or the bank account in clear."""
+    if connection.vendor != "sqlite":
+        pytest.skip("reads the SQLite file; PostgreSQL stores the same text values")
+    import hashlib
+
+    from tradecrm.dedup.keys import TAX_ID, key_hash
+    from tradecrm.dedup.models import CompanyKey, DuplicatePair
+    from tradecrm.dedup.sweep import sweep
+    from tradecrm.documents import pdf
+    from tradecrm.orders.services import order_from_proforma
+
+    order = order_from_proforma(actor=alice, proforma=data["pi"])
+    twin = make_company(name="Mueller Handels GmbH", country="DE", tax_id="DE 811 907 980")
+    sweep("companies", workers=1)
+    pair = DuplicatePair.objects.get()
+    assert {pair.a_id, pair.b_id} == {data["company"].pk, twin.pk} and {"code": "tax"} in pair.reasons
+    # the tax-id key is keyed (HMAC under the key file's index key), not a plain hash of the number
+    plain = int.from_bytes(hashlib.blake2b(f"{TAX_ID}:DE:{TAX}".encode(), digest_size=8).digest(), "big",
+                           signed=True)  # fmt: skip
+    keys = set(CompanyKey.objects.filter(kind=TAX_ID).values_list("key", flat=True))
+    assert keys == {key_hash(TAX_ID, f"DE:{TAX}")} and plain not in keys
+    settings.DATA_DIR = tmp_path
+    assert pdf.cached_pdf(f"proforma-{data['pi'].pk}-r1-en-t1", lambda: f"%PDF IBAN {IBAN}".encode()).endswith(
+        IBAN.encode()
+    )
+    on_disk = (tmp_path / "media" / "pdf-cache" / f"proforma-{data['pi'].pk}-r1-en-t1.pdf").read_bytes()
+    assert on_disk.startswith(b"TCRMENC1") and IBAN.encode() not in on_disk
+    raw = _raw_db_bytes(tmp_path)
+    for secret in (TAX, IBAN, ACCOUNT, SELLER_TAX):
+        assert secret.encode() not in raw, secret
+    assert order.snapshot == {}  # an order copies no seller, bank or tax data (the PI keeps them)
+
+
 def test_the_app_reads_everything_back(data, client_for, alice):
     company = Company.objects.get(pk=data["company"].pk)
     assert (company.tax_id, company.notes) == (TAX, COMPANY_NOTE)

@@ -226,7 +226,11 @@ def test_issued_pdf_is_rendered_once_then_served_from_the_cache(issued_quotation
     assert "DRAFT" not in renders[0]
     (cached,) = (media / "pdf-cache").iterdir()
     assert cached.name.startswith(f"quotation-{q.pk}-Q-2026-0001-r1-zh-hans-builtin-")
-    assert cached.read_bytes() == first
+    # encrypted at rest (a PI prints bank details and tax ids): the app reads back the same bytes
+    from tradecrm.core.crypto import decrypt_bytes
+    from tradecrm.documents.pdf import PDF_CACHE_LABEL
+
+    assert cached.read_bytes().startswith(b"TCRMENC1") and decrypt_bytes(cached.read_bytes(), PDF_CACHE_LABEL) == first
     print_services.document_pdf(q, language="en")  # another language: another file
     assert len(renders) == 2
 
