@@ -1057,6 +1057,10 @@ def _due_dates(
         else:
             shipment = pi.document_date + dt.timedelta(days=pi.lead_time_days or 0)
             balance_due = shipment + dt.timedelta(days=pi.payment_days or 0)
+            # never before the deposit: with no lead time the shipment date is the PI's own date,
+            # and a payment applied "oldest due first" would settle the balance before the deposit
+            if deposit_due is not None:
+                balance_due = max(balance_due, deposit_due)
     return deposit_due, balance_due
 
 

@@ -47,6 +47,18 @@ def test_accepted_quotation_to_issued_pi(issued, alice, usd_account):
     assert pi.snapshot["totals"]["deposit"] == "654.00" and pi.snapshot["doc"]["title"] == "Proforma Invoice"
 
 
+def test_balance_is_never_due_before_the_deposit(issued, alice, usd_account):
+    """With no lead time the shipment falls on the PI's own date; the balance then falls due with
+    the deposit, not before it (a payment is applied to the oldest due first)."""
+    q = issued(payment_terms="tt_deposit", deposit_percent="30", lead_time_days="0")
+    quotation_accept(actor=alice, quotation=q)
+    pi = proforma_from_quotation(actor=alice, quotation=q)
+    pi = proforma_issue(actor=alice, proforma=pi, version=pi.version)
+    pi.refresh_from_db()
+    assert pi.deposit_due_date == TODAY + dt.timedelta(days=7)
+    assert pi.balance_due_date == pi.deposit_due_date
+
+
 def test_pi_needs_a_bank_account_in_its_currency(
     make_quotation, alice, acme, seller, usd_account, rates, lines
 ):
