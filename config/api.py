@@ -17,6 +17,7 @@ from tradecrm.analysis import api as analysis_api
 from tradecrm.audit import api as audit_api
 from tradecrm.audit import privacy_api as audit_privacy_api
 from tradecrm.automation import api as automation_api
+from tradecrm.campaigns import api as campaigns_api
 from tradecrm.catalog import api as catalog_api
 from tradecrm.core import api as core_api
 from tradecrm.core import fx_api
@@ -109,7 +110,8 @@ api.add_router("/audit-events", audit_api.audit_events)
 api.add_router("/privacy", audit_privacy_api.privacy_router)  # data-subject export / erasure
 api.add_router("/pools", pool_api.pools)
 # apps that mount several routers list them in their ROUTERS
-for _app_api in (security_api, automation_api, mailbox_api, service_api, integrations_api, accounts_api):
+for _app_api in (security_api, automation_api, mailbox_api, service_api, integrations_api, accounts_api,
+                 campaigns_api):  # campaigns_api: email campaigns
     for _prefix, _router in _app_api.ROUTERS:
         api.add_router(_prefix, _router)
 

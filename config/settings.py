@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "tradecrm.automation",
     "tradecrm.mailbox",
     "tradecrm.service",
+    "tradecrm.campaigns",  # email campaigns (EDM)
     "tradecrm.integrations",
 ]
 
@@ -270,6 +271,9 @@ else:
         "huey_class": "huey.SqliteHuey",
         "name": "tradecrm",
         "filename": str(DATA_DIR / "huey.sqlite3"),
+        # permissions/encryption: wait like the main database (huey's default is 5 s) so an
+        # enqueue from a busy import process never fails with "database is locked"
+        "timeout": 20,
         "immediate": TESTING,
     }
 
@@ -310,5 +314,8 @@ TRADECRM_BASE_CURRENCY = os.environ.get("TRADECRM_BASE_CURRENCY", "USD").upper()
 TRADECRM_FX_MAX_AGE_DAYS = int(os.environ.get("TRADECRM_FX_MAX_AGE_DAYS", "7"))
 # Quotations need a manager's approval before they can be issued.
 TRADECRM_QUOTATION_APPROVAL = os.environ.get("TRADECRM_QUOTATION_APPROVAL", "") == "1"
+# automation: a quotation whose costed lines earn less than this margin (%, after the export tax
+# rebate) needs a manager's approval before it is issued; empty = no floor.
+TRADECRM_APPROVAL_MARGIN_FLOOR_PERCENT = os.environ.get("TRADECRM_APPROVAL_MARGIN_FLOOR_PERCENT", "") or None
 # Render an issued quotation's / PI's PDF in the background right after issue (first download cached).
 TRADECRM_PDF_PREWARM = os.environ.get("TRADECRM_PDF_PREWARM", "1") == "1"

@@ -31,5 +31,6 @@ urlpatterns = [
     path("", include("tradecrm.automation.urls")),
     path("", include("tradecrm.mailbox.urls")),
     path("", include("tradecrm.service.urls")),
+    path("", include("tradecrm.campaigns.urls")),  # email campaigns
     path("", include("tradecrm.integrations.urls")),
 ]

@@ -758,6 +758,11 @@ scenario(A + "user_create", "user.create")(
                                      team_name="East", validate=False))  # fmt: skip
 scenario(A + "token_create", "token.create")(
     lambda w: svc(A + "token_create")(actor=w.admin, user=w.alice, name="script")[0])
+# departments and teams (accounts/teams.py)
+T = "tradecrm.accounts.teams."
+scenario(T + "team_create", "team.create")(lambda w: svc(T + "team_create")(actor=w.admin, data={"name": "Europe"}))
+scenario(T + "team_update", "team.update")(
+    lambda w: svc(T + "team_update")(actor=w.admin, team=w.teams["west"], data={"parent": w.teams["sales"].pk}))
 
 SCENARIOS = S
 
@@ -777,6 +782,12 @@ STATIC = {
     "tradecrm.reports.report_files.report_export": "file export pipeline",
     "tradecrm.reports.services.export_permission_set": "reports permission",
     "tradecrm.dedup.sweep.pairs_dismiss": "needs the candidate pairs of a duplicate sweep",
+    "tradecrm.campaigns.queueing.campaign_launch": "needs a segment, a mailbox and templates",
+    "tradecrm.campaigns.services.campaign_create": "needs a segment and a mailbox",
+    "tradecrm.campaigns.services.campaign_update": "needs a segment and a mailbox",
+    "tradecrm.campaigns.services.campaign_pause": "needs a launched campaign",
+    "tradecrm.campaigns.services.campaign_resume": "needs a launched campaign",
+    "tradecrm.campaigns.services.campaign_cancel": "needs a launched campaign",
     # added during the session of 2026-11-26 by other helpers: scenarios still to write
     "tradecrm.accounts.services.role_policy_update": "new",
     "tradecrm.accounts.services.user_offboard": "new",
@@ -788,6 +799,8 @@ STATIC = {
 NOT_A_CHANGE = {
     "tradecrm.audit.services.audit_record": "the audit writer itself",
     "tradecrm.automation.events.emit": "event bus: the service that emits has already audited the change",
+    "tradecrm.automation.events.emit_many": "event bus: the service that emits has already audited the change",
+    "tradecrm.automation.events.emit_grading_changes": "event bus: the grading run has audited its changes",
     "tradecrm.catalog.demo.demo_products": "demo data generator (CLI `demo`), not a user action",
     "tradecrm.customers.segment_services.clean_segment": "validator, writes nothing",
     "tradecrm.customers.validation.clean_company": "validator, writes nothing",
