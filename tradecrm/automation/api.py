@@ -435,6 +435,21 @@ def decide(request: HttpRequest, approval_id: Id, payload: DecisionIn):
 
 
 @router.post(
+    "/approvals/proforma-credit/{int:proforma_id}",
+    response={201: ApprovalOut, **WRITE},
+    summary="Ask a manager to approve a proforma invoice's credit terms",
+)
+def request_proforma_credit(request: HttpRequest, proforma_id: Id):
+    """Credit terms (O/A, D/A) on a draft proforma invoice need a manager's approval before it is
+    issued (unless the quotation it comes from had them approved)."""
+    from tradecrm.documents.selectors import proforma_get_for_user
+
+    pi = proforma_get_for_user(request.auth, proforma_id)
+    a = approvals.proforma_credit_request(actor=request.auth, proforma=pi)
+    return json_response(approval_out(a, request.auth), status=201)
+
+
+@router.post(
     "/approvals/pool-claims", response={201: ApprovalOut, **WRITE}, summary="Ask to claim above the quota"
 )
 def request_pool_claim(request: HttpRequest, payload: ClaimIn):

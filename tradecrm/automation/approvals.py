@@ -107,7 +107,7 @@ def approval_request(*, actor, kind: str, obj_type: str, obj_id: int, title: str
 
 def _label(obj_type: str) -> str:
     return {"company": "customers.company", "quotation": "documents.quotation", "inquiry": "sales.inquiry",
-            "pool_claim": "customers.company"}.get(obj_type, obj_type)  # fmt: skip
+            "pool_claim": "customers.company", "proforma": "documents.proformainvoice"}.get(obj_type, obj_type)  # fmt: skip
 
 
 def _tell_approvers(a: Approval) -> None:
@@ -287,6 +287,40 @@ def quotation_decided(*, actor, quotation, approved: bool, note: str = "") -> No
         if can_decide(actor, a):
             approval_decide(actor=actor, approval=a, approve=approved, reason=note or ("" if approved else "-"),
                             apply=False)  # fmt: skip
+
+
+def proforma_credit_cleared(proforma, actor=None) -> bool:
+    """Whether a proforma invoice may be issued on its payment terms: credit terms (O/A, D/A) need
+    a manager's approval of these terms, given on the PI or on the quotation it comes from; managers
+    and admins, who decide such requests, issue without one."""
+    terms = proforma.payment_terms or ""
+    if terms not in CREDIT_TERMS:
+        return True
+    if actor is not None and (getattr(actor, "is_admin", False) or getattr(actor, "is_manager", False)):
+        return True
+    where = Q(obj_type="proforma", obj_id=proforma.pk)
+    if proforma.quotation_id:
+        where |= Q(obj_type="quotation", obj_id=proforma.quotation_id)
+    return Approval.objects.filter(where, kind=ApprovalKind.CREDIT_TERMS, status=ApprovalStatus.APPROVED,
+                                   params__payment_terms=terms).exists()  # fmt: skip
+
+
+def proforma_credit_request(*, actor, proforma) -> Approval:
+    """Ask a manager to approve the credit terms of a draft proforma invoice."""
+    from tradecrm.documents.models import DocumentStatus
+
+    terms = proforma.payment_terms or ""
+    if terms not in CREDIT_TERMS:
+        raise ValidationError({"payment_terms": [_("Only credit terms (O/A, D/A) need a manager's approval.")]})
+    if proforma.status != DocumentStatus.DRAFT:
+        raise ValidationError({"status": [_("Only a draft proforma invoice can be sent for approval.")]})
+    label = proforma.number or f"#{proforma.pk}"
+    return approval_request(
+        actor=actor, kind=ApprovalKind.CREDIT_TERMS, obj_type="proforma", obj_id=proforma.pk,
+        title=_("Credit terms %(terms)s on proforma invoice %(pi)s") % {"terms": proforma.get_payment_terms_display(),
+                                                                        "pi": label},
+        company=proforma.company, params={"payment_terms": terms},
+    )  # fmt: skip
 
 
 def render_requested(p: dict) -> str:

@@ -22,4 +22,6 @@ urlpatterns = [
     path("approvals/", views.approval_list, name="approvals"),
     path("approvals/<int:pk>/decide/", views.approval_decide, name="approval_decide"),
     path("approvals/pool-claim/<int:company_pk>/", views.approval_pool_claim, name="approval_pool_claim"),
+    path("approvals/proforma-credit/<int:proforma_pk>/", views.approval_proforma_credit,
+         name="approval_proforma_credit"),
 ]

@@ -445,4 +445,21 @@ def approval_pool_claim(request, company_pk: int):
     return redirect(back)
 
 
+@login_required
+@require_POST
+def approval_proforma_credit(request, proforma_pk: int):
+    """The proforma invoice page's "Ask a manager" button for credit terms (O/A, D/A)."""
+    from tradecrm.documents.selectors import proforma_get_for_user
+
+    pi = proforma_get_for_user(request.user, proforma_pk)
+    try:
+        a = approvals.proforma_credit_request(actor=request.user, proforma=pi)
+    except ValidationError as exc:
+        for m in [m for ms in _errors(exc).values() for m in ms]:
+            messages.error(request, m)
+    else:
+        messages.success(request, _("Asked a manager: %(title)s") % {"title": a.title})
+    return redirect(reverse("documents:proforma_detail", args=[pi.pk]))
+
+
 __all__ = ["OPS"]

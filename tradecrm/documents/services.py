@@ -803,7 +803,8 @@ def issue_blockers(quotation: Quotation) -> list[str]:
     from tradecrm.automation.approvals import quotation_needs_approval
 
     if quotation.status == S.DRAFT and quotation_needs_approval(quotation):
-        return [_("A discount above the limit or credit terms (O/A, D/A) need a manager's approval: submit it.")]
+        return [_("A discount above the limit, a margin below the floor or credit terms (O/A, D/A) need a manager's "
+                  "approval: submit it.")]
     return []
 
 
@@ -1075,6 +1076,11 @@ def proforma_issue(*, actor, proforma: ProformaInvoice, version: int) -> Proform
     errors = Errors()
     if not fresh.lines.exists():
         errors.add("lines", _("Add at least one line before issuing the proforma invoice."))
+    from tradecrm.automation.approvals import proforma_credit_cleared
+
+    if not proforma_credit_cleared(fresh, actor):
+        errors.add("payment_terms", _("Credit terms (O/A, D/A) need a manager's approval before the proforma invoice "
+                                      "is issued: ask for it on this page."))  # fmt: skip
     bank = fresh.bank_account
     if bank is None:
         bank = default_bank_account(fresh.seller_id, fresh.currency)

@@ -192,6 +192,9 @@ def proforma_detail(request, pk: int):
     ctx = _detail_context(request, "proforma", doc)
     # the order this PI became (one live order per PI), else the button that makes it
     ctx["order"] = doc.orders.exclude(status="cancelled").only("id", "number").first()
+    from tradecrm.automation.approvals import proforma_credit_cleared
+
+    ctx["credit_blocked"] = doc.status == "draft" and not proforma_credit_cleared(doc, request.user)
     return render(request, "documents/proforma_detail.html", ctx)
 
 

@@ -129,9 +129,43 @@ def test_cancel_an_issued_pi_keeps_its_number(issued, alice, usd_account):
     assert (pi.status, pi.number) == ("cancelled", "PI-2026-0001")
 
 
-def test_balance_due_after_shipment_for_open_account(make_quotation, alice, acme, lines, usd_account, rates):
+def test_balance_due_after_shipment_for_open_account(make_quotation, alice, carol, acme, lines, usd_account, rates):
+    from tradecrm.automation.approvals import approval_decide, proforma_credit_request
+
     pi = proforma_create(actor=alice, company=acme, lines=lines,
                          data={"payment_terms": "oa", "payment_days": "60", "lead_time_days": "30"})  # fmt: skip
+    approval_decide(actor=carol, approval=proforma_credit_request(actor=alice, proforma=pi), approve=True, reason="ok")
     pi = proforma_issue(actor=alice, proforma=pi, version=1)
     assert (pi.deposit_amount, pi.deposit_due_date) == (D("0.00"), None)
     assert pi.balance_due_date == TODAY + dt.timedelta(days=90)
+
+
+def test_credit_terms_need_a_managers_approval_before_issue(alice, bob, carol, dave, acme, lines, usd_account, rates,
+                                                           client):  # fmt: skip
+    """O/A and D/A on a PI made directly: refused at issue until a manager approves these terms; the
+    approval asked from the page or the API, decided by the manager, names the terms; a change to
+    other credit terms needs a new one; managers issue without asking; dave gets 404."""
+    from tradecrm.automation.approvals import approval_decide, proforma_credit_request
+
+    pi = proforma_create(actor=alice, company=acme, lines=lines, data={"payment_terms": "da", "payment_days": "30"})
+    with pytest.raises(ValidationError) as exc:
+        proforma_issue(actor=alice, proforma=pi, version=pi.version)
+    assert "manager's approval" in str(exc.value.message_dict["payment_terms"])
+    client.force_login(dave)
+    assert client.post(f"/approvals/proforma-credit/{pi.pk}/").status_code == 404
+    assert client.post(f"/api/v1/approvals/proforma-credit/{pi.pk}").status_code == 404
+    client.force_login(alice)
+    page = client.get(f"/documents/proformas/{pi.pk}/").content.decode()
+    assert 'data-testid="credit-blocked"' in page
+    assert client.post(f"/approvals/proforma-credit/{pi.pk}/").status_code == 302
+    asked = proforma_credit_request(actor=alice, proforma=pi)  # asking again: the same request
+    assert asked.params == {"payment_terms": "da"} and asked.status == "pending"
+    with pytest.raises(Exception):  # noqa: B017 - nobody decides their own request; sales cannot decide
+        approval_decide(actor=bob, approval=asked, approve=True, reason="")
+    approval_decide(actor=carol, approval=asked, approve=True, reason="long-standing buyer")
+    assert 'data-testid="credit-blocked"' not in client.get(f"/documents/proformas/{pi.pk}/").content.decode()
+    pi = proforma_update(actor=alice, proforma=pi, version=pi.version, data={"payment_terms": "oa"})
+    with pytest.raises(ValidationError):
+        proforma_issue(actor=alice, proforma=pi, version=pi.version)  # approved D/A, not O/A
+    pi = proforma_issue(actor=carol, proforma=pi, version=pi.version)  # a manager needs no request
+    assert pi.status == "issued"
