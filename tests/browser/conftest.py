@@ -17,6 +17,19 @@ ARGS = [
 ]
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """On SQLite the browser tests use a database file, not Django's shared in-memory one: the
+    live server then gives each of its request threads a connection of its own, which waits for a
+    writer (WAL, busy_timeout) instead of failing at once with "database table is locked" when the
+    page fires two requests together (seen with the duplicate check while typing)."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        db.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("browser-db") / "test.sqlite3")
+
+
 @pytest.fixture
 def page(monkeypatch):
     if not CHROMIUM.exists():
