@@ -395,6 +395,12 @@ def _timeline_entry(message: MailMessage, files=None) -> None:
     message.interaction = interaction
 
 
+def enters_the_crm(m: MailMessage) -> bool:
+    """A stored message of a customer outside a thread marked private: it goes on the timeline and
+    raises automation's "mail received"."""
+    return bool(m.company_id) and not (m.thread_id and m.thread.private)
+
+
 def timeline_entries_bulk(user, stored: list[MailMessage]) -> int:
     """The timeline entries of a batch of synced messages in one insert (the sync's hot path):
     the same rows `interaction_create` writes — sanitized body, search text, source "email",
@@ -403,7 +409,7 @@ def timeline_entries_bulk(user, stored: list[MailMessage]) -> int:
     from tradecrm.interactions.models import Interaction
     from tradecrm.interactions.services import interaction_search_text
 
-    todo = [m for m in stored if m.company_id and not (m.thread_id and m.thread.private)]
+    todo = [m for m in stored if enters_the_crm(m)]
     if not todo:
         return 0
     ext = {m.pk: _external_id(m.message_id) for m in todo}

@@ -371,8 +371,9 @@ def _mail_received(stored) -> None:
     after the commit; a thread marked private stays out of it as it stays off the timeline."""
     from tradecrm.automation.events import emit_mail_received
 
-    emit_mail_received([m for m in stored if m.direction == MessageDirection.INBOUND
-                        and not (m.thread_id and m.thread.private)])  # fmt: skip
+    from .services import enters_the_crm
+
+    emit_mail_received([m for m in stored if m.direction == MessageDirection.INBOUND and enters_the_crm(m)])
 
 
 def _body_groups(wanted):

@@ -7,6 +7,9 @@ import pytest
 
 from tradecrm.mailbox.testing import TEST_PASSWORD, TEST_USER, SmtpSink
 
+# the real Dovecot of the mailbox tests (skipped locally without it, a failure in CI)
+from tradecrm.mailbox.tests.conftest import dovecot_server, imap  # noqa: F401
+
 
 @pytest.fixture
 def smtp():
@@ -83,21 +86,3 @@ def campaign_data(segment):
                 **extra}  # fmt: skip
 
     return data
-
-
-@pytest.fixture(scope="session")
-def dovecot_server():
-    from tradecrm.mailbox.testing import Dovecot, dovecot_available
-
-    if not dovecot_available():
-        pytest.skip("Dovecot is not installed here (run `make mail-deps`)")
-    server = Dovecot.create()
-    server.start()
-    yield server
-    server.cleanup()
-
-
-@pytest.fixture
-def imap(dovecot_server):
-    dovecot_server.reset()
-    return dovecot_server
