@@ -38,7 +38,10 @@ def db_env(database: str, companies: int) -> dict[str, str]:
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     env = {"TRADECRM_DATA_DIR": str(BENCH_DIR / "data"), "TRADECRM_LOG_LEVEL": "ERROR"}
     if database == "sqlite":
-        env["TRADECRM_SQLITE_PATH"] = str(BENCH_DIR / f"sqlite-{size_label(companies)}.sqlite3")
+        # TRADECRM_BENCH_SQLITE_PATH: another bench file (a variant of a size, e.g. fewer order lines)
+        env["TRADECRM_SQLITE_PATH"] = os.environ.get("TRADECRM_BENCH_SQLITE_PATH") or str(
+            BENCH_DIR / f"sqlite-{size_label(companies)}.sqlite3"
+        )
         env["DATABASE_URL"] = ""
     elif database == "postgres":
         env["DATABASE_URL"] = f"{PG}/{pg_name(companies)}"

@@ -80,7 +80,7 @@ def _client_for(user):
 
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"  # the backend that loads users (axes only refuses)
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.save()
     client = Client()

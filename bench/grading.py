@@ -6,10 +6,18 @@
     .venv/bin/python bench/grading.py --database-url postgres://…/db        # any PostgreSQL database
 
 The database is the one bench/load.py built (1M customers) with the orders bench/load_orders.py
-added (10M order lines). By default the bench works on a copy (SQLite: a file copy under
-var/bench/grading/; PostgreSQL: CREATE DATABASE … TEMPLATE), so it neither disturbs nor is
-disturbed by other users of the bench database; --in-place uses the database itself. Only the
-migrations of grading and orders (with their dependencies) are applied to the copy.
+added (10M order lines), then the activity bench/load_activity.py added (payment allocations,
+about 3M interactions, inquiries, samples, satisfaction surveys, customs records), so that the
+payments, engagement and potential phases read real rows. Build the database in this order:
+
+    .venv/bin/python bench/load.py --companies 1000000 --database sqlite
+    .venv/bin/python bench/load_orders.py --companies 1000000 --lines 10000000 --database sqlite
+    .venv/bin/python bench/load_activity.py --companies 1000000 --database sqlite
+
+By default the bench works on a copy (SQLite: a file copy under var/bench/grading/; PostgreSQL:
+CREATE DATABASE … TEMPLATE), so it neither disturbs nor is disturbed by other users of the bench
+database; --in-place uses the database itself; --recopy after reloading the bench database. Only
+the migrations of grading and orders (with their dependencies) are applied to the copy.
 
 Runs, each in this process with `tradecrm.grading.engine.run`:
   first      no grade exists yet: 1M rows inserted, 1M first-grade history rows
@@ -103,7 +111,7 @@ def _counts() -> dict:
     with connection.cursor() as cur:
         for table in ("customers_company", "orders_order", "orders_orderline", "orders_receivable",
                       "orders_payment", "orders_paymentallocation", "interactions_interaction",
-                      "sales_inquiry", "sales_sample", "customs_customsrecord"):  # fmt: skip
+                      "sales_inquiry", "sales_sample", "service_survey", "customs_customsrecord"):  # fmt: skip
             cur.execute(f"SELECT COUNT(*) FROM {table}")
             out[table] = cur.fetchone()[0]
     return out

@@ -4,7 +4,8 @@
 
 Builds each bench database if it is missing (cached under var/bench/ and as PostgreSQL database
 tradecrm_bench_<size>), then runs the search and HTTP benchmarks on it, the timeline and reminder-scan benchmarks, and
-- after adding about 10M order lines (bench/load_orders.py) - grading, dashboard, clustering and
+- after adding about 10M order lines (bench/load_orders.py) and the activity grading reads beside
+them (bench/load_activity.py) - grading, dashboard, clustering and
 cross-sell rules, then the search-index insert ceiling; every result is also written to
 bench/results/<name>.json.
 """
@@ -29,6 +30,18 @@ def step(args: list[str]) -> dict:
         return json.JSONDecoder().raw_decode(out.stdout[out.stdout.index("{") :])[0]
     except ValueError:
         return {"failed": " ".join(args), "stdout": out.stdout[-3000:]}
+
+
+def has_activity(database: str, companies: int) -> bool:
+    """Whether bench/load_activity.py has filled the bench database (any payment allocation)."""
+    code = (
+        "import sys; sys.path.insert(0, 'bench'); import common; "
+        f"common.setup_django({database!r}, {companies}); from django.db import connection; "
+        "cur = connection.cursor(); cur.execute('SELECT COUNT(*) FROM orders_paymentallocation'); "
+        "print(cur.fetchone()[0])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=common.ROOT, capture_output=True, text=True)
+    return out.returncode == 0 and out.stdout.strip().splitlines()[-1:] != ["0"]
 
 
 def main() -> None:
@@ -59,7 +72,14 @@ def main() -> None:
         # the deal-flow history (about 10M order lines) on the same database, then what reads it
         runs["load_orders"] = step(["bench/load_orders.py", "--companies", n, "--database", db, "--if-missing",
                                     "--save", "--quiet"])  # fmt: skip
-        runs["grading"] = step(["bench/grading.py", "--database", db, "--save"])
+        # the activity grading reads beside the orders (allocations, interactions, inquiries, samples,
+        # surveys, customs records); rebuilt with the orders, since it hangs on them
+        grading = ["bench/grading.py", "--database", db, "--companies", n, "--save"]
+        if not runs["load_orders"].get("cached") or not has_activity(db, args.companies):
+            runs["load_activity"] = step(["bench/load_activity.py", "--companies", n, "--database", db, "--save",
+                                          "--quiet"])  # fmt: skip
+            grading.append("--recopy")  # the cached grading copy predates the new rows
+        runs["grading"] = step(grading)
         runs["dashboard"] = step(["bench/dashboard.py", "--database", db, "--companies", n, "--requests", "10",
                                   "--save"])  # fmt: skip
         runs["clustering"] = step(["bench/clustering.py", "--database", db, "--companies", n, "--save"])
