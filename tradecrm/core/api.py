@@ -10,6 +10,7 @@ responses against them so the two cannot drift apart.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import decimal
 from typing import Annotated, Any
@@ -20,10 +21,10 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI, Router, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.parser import Parser
@@ -166,6 +167,32 @@ def pydantic_message(err: dict) -> str:
 
 
 class TradeCRMAPI(NinjaAPI):
+    """The API, with its OpenAPI document built once per process, URL prefix and language.
+
+    Building the document walks 100+ paths and their schemas (~1.5 s); the routes do not change
+    while a process runs, so /api/v1/openapi.json and `export_openapi` reuse the first build.
+    It is kept per language because descriptions may be translated. Callers get their own copy
+    (~35 ms), so nothing they do to it can leak into the next request's document.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._openapi_cache: dict[tuple[str, str | None], dict[str, Any]] = {}
+        super().__init__(*args, **kwargs)
+
+    def add_router(self, prefix: str, router: Router | str, *args: Any, **kwargs: Any) -> None:
+        super().add_router(prefix, router, *args, **kwargs)
+        self._openapi_cache.clear()  # a new route changes the document
+
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None):
+        if path_prefix is None:
+            path_prefix = self.get_root_path(path_params or {})
+        key = (path_prefix, translation.get_language())
+        document = self._openapi_cache.get(key)
+        if document is None:
+            built = super().get_openapi_schema(path_prefix=path_prefix)
+            document = self._openapi_cache[key] = copy.deepcopy(dict(built))
+        return copy.deepcopy(document)
+
     def validation_error_from_error_contexts(self, error_contexts) -> NinjaValidationError:
         errors = []
         for context in error_contexts:
