@@ -64,6 +64,11 @@ class Order(TradeDocument):
             models.Index(fields=["status", "document_date"], name="order_status_idx"),
             models.Index(fields=["updated_at", "id"], name="order_updated_idx"),
             models.Index(fields=["document_date", "id"], name="order_date_idx"),
+            # The dashboard's partial months (reports.dashboard: edge_orders) read the orders of a
+            # date range with every column they need from this index alone, not from the table
+            # (1M-customer bench: 390 ms -> 130 ms for a manager's 27 edge days on SQLite).
+            models.Index(fields=["document_date", "company", "status", "owner", "total_amount", "fx_rate",
+                                 "currency"], name="order_report_idx"),  # fmt: skip
         ]
         constraints = [
             models.UniqueConstraint(fields=["number"], condition=~Q(number=""), name="order_number_unique"),
@@ -76,7 +81,8 @@ class Order(TradeDocument):
 
 
 class OrderLine(DocumentLine):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    # indexed by orderline_order_idx below (the order first, then what the reports sum)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines", db_index=False)
 
     class Meta(DocumentLine.Meta):
         verbose_name = _("order line")
@@ -85,6 +91,9 @@ class OrderLine(DocumentLine):
             # the customer list's HS-code filter collects the buyers of a code prefix by this range
             # (customers.selectors.hs_company_ids)
             models.Index(fields=["hs_code", "order"], name="orderline_hs_idx"),
+            # an order's lines, and the dashboard's sales by product for a set of orders read from
+            # the index alone (replaces the plain foreign-key index on order)
+            models.Index(fields=["order", "product", "quantity", "amount"], name="orderline_order_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="order_line_quantity_positive"),
@@ -177,7 +186,8 @@ class ReceivableStatus(models.TextChoices):
 class Receivable(models.Model):
     """An amount the customer owes on an order (deposit, balance), in the order's currency."""
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="receivables")
+    # indexed by receivable_order_idx below (the order first, then what the aging report reads)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="receivables", db_index=False)
     company = models.ForeignKey("customers.Company", on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(_("kind"), max_length=8, choices=ReceivableKind.choices)
     due_date = models.DateField(_("due"))
@@ -196,6 +206,8 @@ class Receivable(models.Model):
         indexes = [
             models.Index(fields=["status", "due_date"], name="receivable_due_idx"),
             models.Index(fields=["company", "status"], name="receivable_company_idx"),
+            # an order's receivables, and the aging report's for a set of orders from the index alone
+            models.Index(fields=["order", "status", "due_date", "amount", "paid_amount"], name="receivable_order_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="receivable_amount_positive"),
