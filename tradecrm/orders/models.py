@@ -67,8 +67,9 @@ class Order(TradeDocument):
             # The dashboard's partial months (reports.dashboard: edge_orders) read the orders of a
             # date range with every column they need from this index alone, not from the table
             # (1M-customer bench: 390 ms -> 130 ms for a manager's 27 edge days on SQLite).
+            # (the id too: SQLite keeps it in every index entry, PostgreSQL only where it is named)
             models.Index(fields=["document_date", "company", "status", "owner", "total_amount", "fx_rate",
-                                 "currency"], name="order_report_idx"),  # fmt: skip
+                                 "currency", "id"], name="order_report_idx"),  # fmt: skip
         ]
         constraints = [
             models.UniqueConstraint(fields=["number"], condition=~Q(number=""), name="order_number_unique"),

@@ -378,7 +378,8 @@ class ReportContext:
             out[pk] = (country, source, created_at)
         return out
 
-    def live_parts(self, prefix: str, day_field: str, *, utc_days: bool = False) -> list[tuple[str, Q]]:
+    def live_parts(self, prefix: str, day_field: str, *, utc_days: bool = False,
+                   split_edges: bool = False) -> list[tuple[str, Q]]:  # fmt: skip
         """What to read from the live tables, as separate queries: ("edges", the visible customers
         on the days the rollups do not cover) and ("followed", the followed-only customers on the
         days they do, by the customer id alone: no join to the customers, whose plan PostgreSQL
@@ -393,7 +394,12 @@ class ReportContext:
             return Q(**{f"{day_field}__gte": start, f"{day_field}__lte": end})
 
         parts = []
-        if ranges:
+        if ranges and split_edges:
+            # one query per range (the partial month at each end): each is then a plain range of
+            # a covering index; OR-ed, PostgreSQL scanned all of company_created_idx with the
+            # ranges as a filter (163 ms) and sorted the orders' heap rows for a merge join
+            parts += [("edges", self.company_q(prefix) & between(start, end)) for start, end in ranges]
+        elif ranges:
             days = Q()
             for start, end in ranges:
                 days |= between(start, end)
@@ -412,20 +418,21 @@ class ReportContext:
     def edge_orders(self) -> list[tuple]:
         """The visible orders dated on the days the rollups do not cover (a partial month at either
         end of the period, or all of it without rollups), one scan: (id, status, 'YYYY-MM',
-        customer country, owner id, amount in base currency or None when it cannot be converted).
+        customer country, owner id, amount in base currency or None when it cannot be converted,
+        rate to the base currency or None).
         The sales reports add them up here; order lines and receivables are then read by these
         order ids (index lookups) instead of each joining the orders to the customers again."""
         from tradecrm.orders.models import Order
 
         out = []
-        for kind, live in self.live_parts("company__", "document_date"):
+        for kind, live in self.live_parts("company__", "document_date", split_edges=True):
             if kind != "edges" or not self.edges_by_ids:
                 continue
             out += list(
                 Order.objects.filter(live)
-                .annotate(month=YearMonth("document_date"),
+                .annotate(month=YearMonth("document_date"), rate=rate_to_base(),
                           value=ExpressionWrapper(F("total_amount") * rate_to_base(), output_field=MONEY))
-                .values_list("id", "status", "month", "company__country", "owner_id", "value")
+                .values_list("id", "status", "month", "company__country", "owner_id", "value", "rate")
             )  # fmt: skip
         return out
 
@@ -436,17 +443,15 @@ class ReportContext:
         grouped by the database instead of brought into memory."""
         return self.rollup_state is not None
 
-    def edge_orders_q(self, *, cancelled: bool) -> Q:
-        """Rows of those orders (lines, receivables) by their order id. (PostgreSQL still joins the
-        lines to the orders by a merge join over the whole order key, ~500 ms for a manager's 27
-        edge days: it estimates 33 lines per order from orderline.order_id's n_distinct, 297k
-        where there are 2M; repeating the ids on the order side made it 10 s.)"""
-        return Q(IdIn(F("order_id"), self.edge_order_ids(cancelled=cancelled)))
-
-    def edge_order_ids(self, *, cancelled: bool) -> list[int]:
+    def edge_rates(self, *, cancelled: bool) -> dict[int, Decimal | None]:
+        """{order id: rate to the base currency (None: cannot be converted)} of those orders. The
+        lines and receivables of the partial months are read by order id alone and multiplied by
+        these here: joined back to the orders for the rate, PostgreSQL chose a merge join over the
+        whole order key (~500 ms for a manager's 27 edge days on the 1M-customer bench)."""
         from tradecrm.orders.models import OrderStatus
 
-        return [o[0] for o in self.edge_orders if cancelled or o[1] != OrderStatus.CANCELLED]
+        return {o[0]: (None if o[6] is None else Decimal(o[6])) for o in self.edge_orders
+                if cancelled or o[1] != OrderStatus.CANCELLED}  # fmt: skip
 
     @cached_property
     def sales_live_rows(self) -> list[dict]:
@@ -455,7 +460,7 @@ class ReportContext:
 
         rows = []
         edges: dict[tuple, dict] = {}
-        for _id, status, month, country, owner_id, value in self.edge_orders:
+        for _id, status, month, country, owner_id, value, _rate in self.edge_orders:
             if status == OrderStatus.CANCELLED:
                 continue
             r = edges.setdefault((month, country, owner_id), {"month": month, "country": country, "rep": owner_id,
@@ -598,6 +603,36 @@ def sales_by_rep(ctx: ReportContext) -> ReportData:
     )  # fmt: skip
 
 
+def _edge_lines_by_product(rates: dict[int, Decimal | None]) -> list[dict]:
+    """Order lines of the given orders by product, valued at each order's rate (None: left out of
+    the amount). PostgreSQL gets the (order, rate) pairs as two arrays, so it walks
+    orderline_order_idx once per order: joined back to the orders for the rate, it chose a merge
+    join over the whole order key (~500 ms for a manager's 27 edge days on the 1M-customer bench).
+    On SQLite the join to the orders by primary key is the fast way (grouping by order and valuing
+    in Python was slower: ~60k rows through the decimal converters)."""
+    from tradecrm.orders.models import OrderLine
+
+    if not rates:
+        return []
+    if connection.vendor == "postgresql":
+        ids = list(rates)
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT l.product_id, COUNT(*), SUM(l.quantity), SUM(l.amount * r.rate) "
+                "FROM unnest(%s::bigint[], %s::numeric[]) AS r(id, rate) "
+                "JOIN orders_orderline l ON l.order_id = r.id GROUP BY l.product_id",
+                [ids, [rates[i] for i in ids]],
+            )
+            return [{"product_id": p, "lines": n, "quantity": q, "amount": a} for p, n, q, a in cur.fetchall()]
+    return list(
+        OrderLine.objects.filter(IdIn(F("order_id"), list(rates)))
+        .annotate(rate=rate_to_base("order__")).values("product_id")
+        .annotate(lines=Count("*"), quantity=Sum("quantity"),
+                  amount=Sum(F("amount") * F("rate"), output_field=MONEY))
+        .order_by()
+    )  # fmt: skip
+
+
 def sales_by_product(ctx: ReportContext) -> ReportData:
     """Order lines of the period's orders by product: the top products by amount, the rest as one
     row (lines typed without a product as another)."""
@@ -623,13 +658,17 @@ def sales_by_product(ctx: ReportContext) -> ReportData:
                   .annotate(lines=Sum("lines"), quantity=Sum("quantity"), amount=Sum("amount")).order_by()):  # fmt: skip
             add(r)
     for kind, live in ctx.live_parts("order__company__", "order__document_date"):
-        if (
-            kind == "edges" and ctx.edges_by_ids
-        ):  # the visible orders of those days, found once (ReportContext.edge_orders)
-            live = ctx.edge_orders_q(cancelled=False)
+        if kind == "edges" and ctx.edges_by_ids:
+            # the visible orders of those days, found once (ReportContext.edge_orders)
+            for r in _edge_lines_by_product(ctx.edge_rates(cancelled=False)):
+                add(r)
+            continue
         for r in (OrderLine.objects.filter(live).exclude(order__status=OrderStatus.CANCELLED)
                   .annotate(rate=rate_to_base("order__")).values("product_id")
-                  .annotate(lines=Count("id"), quantity=Sum("quantity"),
+                  # COUNT(*), not of the id: the lines are then read from orderline_order_idx alone
+                  # (PostgreSQL otherwise visits every line's row, and for ~17k orders estimated it
+                  # chose a parallel scan of all 10M lines: 1.2 s instead of 40 ms)
+                  .annotate(lines=Count("*"), quantity=Sum("quantity"),
                             amount=Sum(F("amount") * F("rate"), output_field=MONEY))
                   .order_by()):  # fmt: skip
             add(r)
@@ -912,7 +951,7 @@ def new_customers(ctx: ReportContext) -> ReportData:
         grouped += [{"month": r["month"].strftime("%Y-%m"), "source": r["source"], "n": r["n"]}
                     for r in CustomerRollup.objects.filter(ctx.rollup_q, month__in=full).values("month", "source")
                     .annotate(n=Sum("customers")).order_by()]  # fmt: skip
-    for kind, live in ctx.live_parts("", "created_at", utc_days=True):
+    for kind, live in ctx.live_parts("", "created_at", utc_days=True, split_edges=True):
         if kind == "followed":  # the followed-only customers are in memory: their UTC months
             start = _aware(full[0], None)
             end = _aware(next_month(full[-1]), None)
@@ -995,6 +1034,14 @@ AGING_BUCKETS = (  # key, label, (min days past due, max days past due)
 )
 
 
+def aging_bucket(days_past_due: int) -> str:
+    """The AGING_BUCKETS key for a receivable this many days past its due date (≤ 0: not yet due)."""
+    for key, _label, (lo, hi) in AGING_BUCKETS:
+        if (lo is None or days_past_due >= lo) and (hi is None or days_past_due <= hi):
+            return key
+    raise ValueError(days_past_due)
+
+
 def receivables_aging(ctx: ReportContext) -> ReportData:
     """What customers still owe (open and partly paid receivables of orders dated in the period),
     by days past the due date as of today, in the base currency at each order's frozen rate."""
@@ -1023,10 +1070,21 @@ def receivables_aging(ctx: ReportContext) -> ReportData:
         parts.append(ReceivableRollup.objects.filter(ctx.rollup_q, month__in=full)
                      .aggregate(**buckets(F("outstanding"), "receivables")))  # fmt: skip
     for kind, live in ctx.live_parts("company__", "order__document_date"):
-        if (
-            kind == "edges" and ctx.edges_by_ids
-        ):  # the visible orders of those days (a receivable's customer is its order's)
-            live = ctx.edge_orders_q(cancelled=True)
+        if kind == "edges" and ctx.edges_by_ids:
+            # the visible orders of those days (a receivable's customer is its order's): their open
+            # receivables by order id from receivable_order_idx alone, valued and bucketed here
+            rates = ctx.edge_rates(cancelled=True)
+            part: dict[str, Decimal | int] = defaultdict(int)
+            for order_id, due, amount, paid in Receivable.objects.filter(
+                IdIn(F("order_id"), list(rates)), status__in=(ReceivableStatus.OPEN, ReceivableStatus.PARTIAL)
+            ).values_list("order_id", "due_date", "amount", "paid_amount"):
+                key = aging_bucket((today - due).days)
+                part[f"n_{key}"] += 1
+                rate = rates[order_id]
+                if rate is not None:
+                    part[key] += (Decimal(amount) - Decimal(paid)) * rate
+            parts.append(part)
+            continue
         parts.append(Receivable.objects.filter(live, status__in=(ReceivableStatus.OPEN, ReceivableStatus.PARTIAL))
                      .aggregate(**buckets((F("amount") - F("paid_amount")) * rate_to_base("order__"), 1)))  # fmt: skip
     for part in parts:

@@ -38,7 +38,16 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="order",
             index=models.Index(
-                fields=["document_date", "company", "status", "owner", "total_amount", "fx_rate", "currency"],
+                fields=[
+                    "document_date",
+                    "company",
+                    "status",
+                    "owner",
+                    "total_amount",
+                    "fx_rate",
+                    "currency",
+                    "id",
+                ],
                 name="order_report_idx",
             ),
         ),

@@ -425,6 +425,22 @@ def test_rollups_match_live_figures_for_every_persona_and_period(rolled, alice, 
     CompanyFollower.objects.create(company=rolled["cd"], user=carol)  # followed outside her team
     _same_as_live([alice, bob, carol, dave, admin])
     _same_as_live([carol, admin], **{"from": "2026-01-15", "to": "2026-02-20"})
+    # partial months at both ends of a whole one: their lines and open receivables are read by order
+    # id and valued at each order's rate in Python (a rated, an unconvertible and a cancelled order)
+    ca, cb = rolled["ca"], rolled["cb"]
+    for company, day, currency, rate, status in ((ca, dt.date(2026, 1, 20), "EUR", D("1.0837"), "confirmed"),
+                                                 (cb, dt.date(2026, 3, 2), "GBP", None, "confirmed"),
+                                                 (cb, dt.date(2026, 1, 25), "USD", None, "cancelled")):  # fmt: skip
+        o = Order.objects.create(company=company, owner=company.owner, document_date=day, currency=currency,
+                                 fx_rate=rate, total_amount=D("333.33"), status=status)  # fmt: skip
+        for product, amount in ((rolled["mug"], "111.11"), (rolled["plate"], "222.22")):
+            OrderLine.objects.create(order=o, product=product, name="x", quantity=D("3"), unit_price=D("1"),
+                                     amount=D(amount))  # fmt: skip
+        Receivable.objects.create(order=o, company=company, kind="balance", due_date=day + dt.timedelta(days=30),
+                                  amount=D("333.33"), paid_amount=D("33.33"), currency=currency, status="partial")  # fmt: skip
+    _same_as_live([alice, bob, carol, admin], **{"from": "2026-01-15", "to": "2026-03-04"})
+    ctx = rd.context_for(carol, _f(carol, **{"from": "2026-01-15", "to": "2026-03-04"}))
+    assert len(ctx.edge_orders) >= 3 and ctx.edges_by_ids
     assert any(r["code"] == "FR" for r in _rows(carol, "sales_country"))
 
 
