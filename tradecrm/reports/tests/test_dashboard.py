@@ -518,3 +518,22 @@ def test_id_in_lookup_with_no_ids_and_many_ids(rolled):
         rolled["ca"].pk,
         rolled["cb"].pk,
     }
+
+
+def test_edge_reads_leave_the_planner_settings_as_they_were(rolled, carol):
+    """PostgreSQL: the partial months' orders are joined by nested loops only (nested_loop_joins);
+    the settings end with that read, so the other reports are planned as usual."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("planner settings of PostgreSQL")
+    ca = rolled["ca"]
+    o = Order.objects.create(company=ca, owner=ca.owner, document_date=dt.date(2026, 1, 20), currency="USD",
+                             total_amount=D("10"))  # fmt: skip
+    ctx = rd.context_for(carol, _f(carol, **{"from": "2026-01-15", "to": "2026-03-04"}))
+    assert [row[0] for row in ctx.edge_orders] == [o.pk]
+    with connection.cursor() as cur:
+        cur.execute("SHOW enable_mergejoin")
+        assert cur.fetchone()[0] == "on"
+        cur.execute("SHOW enable_hashjoin")
+        assert cur.fetchone()[0] == "on"
