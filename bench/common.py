@@ -98,3 +98,48 @@ def save(name: str, result: dict) -> Path:
     path = RESULTS_DIR / f"{name}.json"
     path.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str) + "\n")
     return path
+
+
+# --- bulk loads: indexes and foreign keys dropped for the load, rebuilt after it -------------------
+
+
+def _quoted_list(tables) -> str:
+    return ",".join(f"'{t}'" for t in tables)
+
+
+def sqlite_drop_indexes(conn, tables) -> list[str]:
+    """Drop the indexes of `tables` (a sqlite3 connection); their CREATE statements, to restore."""
+    rows = conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type='index' AND sql IS NOT NULL "
+        f"AND tbl_name IN ({_quoted_list(tables)})"
+    ).fetchall()
+    for name, _sql in rows:
+        conn.execute(f'DROP INDEX "{name}"')
+    return [sql for _name, sql in rows]
+
+
+def pg_drop_indexes(cur, tables) -> tuple[list[str], list[tuple[str, str, str]]]:
+    """Drop the foreign keys and the indexes (not those behind constraints) of `tables` (a psycopg
+    cursor): (index definitions, (table, name, definition) of the foreign keys), to restore."""
+    names = _quoted_list(tables)
+    cur.execute(f"""SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint
+                    WHERE contype = 'f' AND conrelid::regclass::text IN ({names})""")
+    fks = cur.fetchall()
+    for table, name, _d in fks:
+        cur.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+    cur.execute(f"""SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename IN ({names})
+                    AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)""")
+    indexes = cur.fetchall()
+    for name, _d in indexes:
+        cur.execute(f'DROP INDEX "{name}"')
+    return [d for _n, d in indexes], fks
+
+
+def pg_restore_foreign_keys(cur, fks, tables) -> None:
+    """Add the dropped foreign keys back and move the id sequences of `tables` past their rows."""
+    for table, name, definition in fks:
+        cur.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+    for table in tables:
+        cur.execute(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 1))"
+        )

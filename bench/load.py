@@ -154,17 +154,11 @@ TABLES = ("customers_company", "customers_contact", "customers_companytag", "cus
 def sqlite_drop_indexes(conn) -> list[str]:
     from tradecrm.core.search import fts_drop_sql
 
-    names = ",".join(f"'{t}'" for t in TABLES)
-    rows = conn.execute(
-        f"SELECT name, sql FROM sqlite_master WHERE type='index' AND sql IS NOT NULL "
-        f"AND tbl_name IN ({names})"
-    ).fetchall()
-    for name, _sql in rows:
-        conn.execute(f'DROP INDEX "{name}"')
+    index_sql = common.sqlite_drop_indexes(conn, TABLES)
     for table in ("customers_company", "customers_contact"):
         for sql in fts_drop_sql(table, "sqlite"):
             conn.execute(sql)
-    return [sql for _name, sql in rows]
+    return index_sql
 
 
 def sqlite_restore(conn, index_sql: list[str], timings: dict) -> None:
@@ -186,19 +180,7 @@ def sqlite_restore(conn, index_sql: list[str], timings: dict) -> None:
 
 
 def pg_drop_indexes(cur) -> tuple[list[str], list[tuple[str, str, str]]]:
-    names = ",".join(f"'{t}'" for t in TABLES)
-    cur.execute(f"""SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint
-                    WHERE contype = 'f' AND conrelid::regclass::text IN ({names})""")
-    fks = cur.fetchall()
-    for table, name, _d in fks:
-        cur.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
-    cur.execute(f"""SELECT i.indexname, i.indexdef FROM pg_indexes i
-                    WHERE i.tablename IN ({names}) AND NOT EXISTS (
-                      SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)""")
-    indexes = cur.fetchall()
-    for name, _d in indexes:
-        cur.execute(f'DROP INDEX "{name}"')
-    return [d for _n, d in indexes], fks
+    return common.pg_drop_indexes(cur, TABLES)
 
 
 def pg_restore(cur, index_sql: list[str], fks, timings: dict) -> None:
@@ -214,10 +196,7 @@ def pg_restore(cur, index_sql: list[str], fks, timings: dict) -> None:
             cur.execute(sql)
     timings["search_index_s"] = round(time.perf_counter() - t, 1)
     t = time.perf_counter()
-    for table, name, definition in fks:
-        cur.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
-    for table in ("customers_company", "customers_contact"):
-        cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
+    common.pg_restore_foreign_keys(cur, fks, ("customers_company", "customers_contact"))
     timings["foreign_keys_s"] = round(time.perf_counter() - t, 1)
     t = time.perf_counter()
     cur.execute("VACUUM ANALYZE")

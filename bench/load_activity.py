@@ -434,7 +434,6 @@ def load(args) -> dict:
     contact_types = tuple(str(t) for t in CONTACT_TYPES)
     clear = _clear_sql(models)
     timings["prepare_s"] = round(time.perf_counter() - t0, 1)
-    names = ",".join(f"'{t}'" for t in ALL_TABLES)
 
     if args.database == "sqlite":
         import sqlite3
@@ -447,10 +446,7 @@ def load(args) -> dict:
         for pragma in ("journal_mode=WAL", "synchronous=OFF", "cache_size=-500000", "temp_store=MEMORY",
                        "foreign_keys=OFF"):  # fmt: skip
             conn.execute(f"PRAGMA {pragma}")
-        select = f"FROM sqlite_master WHERE type='index' AND sql IS NOT NULL AND tbl_name IN ({names})"
-        index_sql = [sql for (sql,) in conn.execute(f"SELECT sql {select}")]
-        for (name,) in conn.execute(f"SELECT name {select}").fetchall():
-            conn.execute(f'DROP INDEX "{name}"')
+        index_sql = common.sqlite_drop_indexes(conn, ALL_TABLES)
         for sql in fts_drop_sql("interactions_interaction", "sqlite"):
             conn.execute(sql)
         conn.execute("BEGIN")
@@ -479,16 +475,7 @@ def load(args) -> dict:
         sqlite_path = ""
         conn = psycopg.connect(os.environ["DATABASE_URL"], autocommit=True)
         cur = conn.cursor()
-        cur.execute(f"""SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint
-                        WHERE contype = 'f' AND conrelid::regclass::text IN ({names})""")
-        fks = cur.fetchall()
-        for table, name, _d in fks:
-            cur.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
-        cur.execute(f"""SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename IN ({names})
-                        AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)""")
-        index_sql = [d for _n, d in cur.fetchall()]
-        for d in index_sql:
-            cur.execute(f'DROP INDEX "{d.split(" INDEX ", 1)[1].split(" ON ", 1)[0].strip()}"')
+        index_sql, fks = common.pg_drop_indexes(cur, ALL_TABLES)
         with conn.transaction():
             for sql in clear:
                 cur.execute(sql)
@@ -542,12 +529,7 @@ def load(args) -> dict:
         cur.execute("SET maintenance_work_mem = '512MB'")
         for sql in index_sql:
             cur.execute(sql)
-        for table, name, definition in fks:
-            cur.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
-        for table in ALL_TABLES:
-            cur.execute(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 1))"
-            )
+        common.pg_restore_foreign_keys(cur, fks, ALL_TABLES)
         timings["indexes_s"] = round(time.perf_counter() - t, 1)
     # Company.last_contact_at: the latest contact-type interaction (company_refresh_last_contact)
     t = time.perf_counter()

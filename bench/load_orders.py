@@ -233,17 +233,7 @@ def load(args) -> dict:
         for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-1000000", "temp_store=MEMORY",
                        "locking_mode=EXCLUSIVE", "foreign_keys=OFF"):  # fmt: skip
             conn.execute(f"PRAGMA {pragma}")
-        names = ",".join(f"'{t}'" for t in TABLES)
-        index_sql = [
-            sql
-            for (sql,) in conn.execute(
-                f"SELECT sql FROM sqlite_master WHERE type='index' AND sql IS NOT NULL AND tbl_name IN ({names})"
-            )
-        ]
-        for (name,) in conn.execute(
-            f"SELECT name FROM sqlite_master WHERE type='index' AND sql IS NOT NULL AND tbl_name IN ({names})"
-        ).fetchall():
-            conn.execute(f'DROP INDEX "{name}"')
+        index_sql = common.sqlite_drop_indexes(conn, TABLES)
         for table in reversed(TABLES):
             conn.execute(f"DELETE FROM {table}")
         sqls = {
@@ -264,17 +254,7 @@ def load(args) -> dict:
 
         conn = psycopg.connect(os.environ["DATABASE_URL"], autocommit=True)
         cur = conn.cursor()
-        names = ",".join(f"'{t}'" for t in TABLES)
-        cur.execute(f"""SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint
-                        WHERE contype = 'f' AND conrelid::regclass::text IN ({names})""")
-        fks = cur.fetchall()
-        for table, name, _d in fks:
-            cur.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
-        cur.execute(f"""SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename IN ({names})
-                        AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)""")
-        index_sql = [d for _n, d in cur.fetchall()]
-        for d in index_sql:
-            cur.execute(f'DROP INDEX "{d.split(" INDEX ", 1)[1].split(" ON ", 1)[0].strip()}"')
+        index_sql, fks = common.pg_drop_indexes(cur, TABLES)
         cur.execute(f"TRUNCATE {', '.join(TABLES)} CASCADE")
 
         def write(parts):
@@ -315,12 +295,7 @@ def load(args) -> dict:
         cur.execute("SET maintenance_work_mem = '512MB'")
         for sql in index_sql:
             cur.execute(sql)
-        for table, name, definition in fks:
-            cur.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
-        for table in TABLES:
-            cur.execute(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
-            )
+        common.pg_restore_foreign_keys(cur, fks, TABLES)
         timings["indexes_s"] = round(time.perf_counter() - t, 1)
         t = time.perf_counter()
         cur.execute("VACUUM ANALYZE")
